@@ -1,0 +1,79 @@
+"""Kuma's exceptions, in one flat module.
+
+    KumaError
+     ├── SettingsError          a bad or missing setting; the message names the variable
+     ├── FlowError              a flow file is wrong: path, line and step of the problem
+     │    └── FlowLoadError     a flows folder holds broken files (carries every FlowError)
+     ├── EngineUsageError       the engine was called wrongly (caller's bug, not an author's)
+     ├── ChannelRequestError    a provider's webhook is malformed (→ 400)
+     │    └── AuthenticationError   a webhook failed its token or signature check (→ 403)
+     ├── SendError              an outbound SMS failed; `retryable` says if trying again helps
+     └── PhoneNumberError       a phone number cannot be understood
+"""
+
+from __future__ import annotations
+
+
+class KumaError(Exception):
+    """Base of every error Kuma raises on purpose."""
+
+
+class SettingsError(KumaError):
+    """A setting is missing or has a value Kuma cannot use."""
+
+
+class FlowError(KumaError):
+    """A mistake in a flow file, located for the person who edits it."""
+
+    def __init__(self, message: str, *, path: str = "<flow>", line: int | None = None,
+                 step: str | None = None) -> None:
+        self.message = message
+        self.path = path
+        self.line = line
+        self.step = step
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.message}"
+
+
+class FlowLoadError(FlowError):
+    """One or more flow files are broken; `errors` lists them all."""
+
+    def __init__(self, errors: list[FlowError]) -> None:
+        self.errors = errors
+        first = errors[0]
+        super().__init__("\n".join(str(e) for e in errors), path=first.path, line=None)
+
+    def __str__(self) -> str:
+        return "\n".join(str(e) for e in self.errors)
+
+
+class EngineUsageError(KumaError):
+    """The engine was called with arguments that cannot be right."""
+
+
+class ChannelRequestError(KumaError):
+    """A webhook request is malformed; the message says which field and why."""
+
+    status_code = 400
+
+
+class AuthenticationError(ChannelRequestError):
+    """A webhook request failed authentication."""
+
+    status_code = 403
+
+
+class SendError(KumaError):
+    """Sending an SMS failed."""
+
+    def __init__(self, message: str, *, retryable: bool, provider_code: str | None = None) -> None:
+        self.retryable = retryable
+        self.provider_code = provider_code
+        super().__init__(message)
+
+
+class PhoneNumberError(KumaError):
+    """A phone number cannot be parsed or is not a possible number."""
