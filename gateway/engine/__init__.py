@@ -1,0 +1,1 @@
+"""The flow engine: pure, see README.md in this folder."""
