@@ -7,8 +7,12 @@
      ├── EngineUsageError       the engine was called wrongly (caller's bug, not an author's)
      ├── ChannelRequestError    a provider's webhook is malformed (→ 400)
      │    └── AuthenticationError   a webhook failed its token or signature check (→ 403)
+     ├── ReplyError             a reply cannot be rendered for its channel (caller's bug)
      ├── SendError              an outbound SMS failed; `retryable` says if trying again helps
-     └── PhoneNumberError       a phone number cannot be understood
+     │    └── RecipientOptedOutError  the provider refuses: the recipient opted out (never retry)
+     ├── PhoneNumberError       a phone number cannot be understood
+     ├── PhoneTokenError        an encrypted phone number is tampered or from another key
+     └── SessionBusyError       a session's Redis lock was not free in time (store.lock)
 """
 
 from __future__ import annotations
@@ -75,5 +79,24 @@ class SendError(KumaError):
         super().__init__(message)
 
 
+class RecipientOptedOutError(SendError):
+    """The provider refused the SMS because the recipient opted out or blacklisted the sender."""
+
+    def __init__(self, message: str, *, provider_code: str | None = None) -> None:
+        super().__init__(message, retryable=False, provider_code=provider_code)
+
+
+class ReplyError(KumaError):
+    """A reply does not fit its channel; the renderer upstream should have prevented it."""
+
+
 class PhoneNumberError(KumaError):
     """A phone number cannot be parsed or is not a possible number."""
+
+
+class PhoneTokenError(KumaError):
+    """An encrypted phone number cannot be decrypted: tampered, corrupt or another key."""
+
+
+class SessionBusyError(KumaError):
+    """Another request holds this session's lock and did not let go in time."""
