@@ -1,0 +1,68 @@
+"""The str enums stored in the database, importable without SQLAlchemy (channels use them).
+
+Values are the contract of docs/internals.md; they are stored as plain strings.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class SessionStatus(enum.StrEnum):
+    """Where a survey session stands."""
+
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    ABANDONED = "abandoned"
+    EXPIRED = "expired"
+    OPTED_OUT = "opted_out"
+    DECLINED = "declined"  # she said no at the consent step
+    FAILED = "failed"
+
+
+class MessageStatus(enum.StrEnum):
+    """Where an outbound SMS stands, from queued to the provider's last report."""
+
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    UNDELIVERED = "undelivered"
+    REJECTED = "rejected"
+    OPTED_OUT = "opted_out"
+    DRY_RUN = "dry_run"
+    LOGGED = "logged"
+
+
+class MessagePurpose(enum.StrEnum):
+    """Why an outbound SMS was written."""
+
+    REPLY = "reply"
+    SUMMARY = "summary"
+    INVITATION = "invitation"
+    NOTICE = "notice"
+
+
+class Channel(enum.StrEnum):
+    """How a mother answers a survey."""
+
+    USSD = "ussd"
+    SMS = "sms"
+
+
+class RecipientRole(enum.StrEnum):
+    """Who at a centre receives the weekly summary."""
+
+    CHIEF_MIDWIFE = "chief_midwife"
+    HEAD = "head"
+    ASACO = "asaco"
+
+
+class InvitationStatus(enum.StrEnum):
+    """Where an invitation to an SMS survey stands."""
+
+    SCHEDULED = "scheduled"
+    SENT = "sent"
+    SKIPPED = "skipped"  # opted out, or invited too recently
+    CANCELLED = "cancelled"
+    FAILED = "failed"

@@ -1,0 +1,1 @@
+"""Kuma's test suite (a package so that shared helpers import as tests.<folder>.<module>)."""

@@ -1,0 +1,1 @@
+"""Tests of gateway.channels, and the provider stand-ins other tests reuse."""
