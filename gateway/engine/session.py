@@ -87,6 +87,16 @@ def end(flow: Flow, state: Mapping[str, Any], status: str, env: Environment) -> 
     return run.finish(status, run.message("expired" if status == "expired" else "thanks"))
 
 
+def show(flow: Flow, state: Mapping[str, Any], env: Environment) -> Turn:
+    """Show a live session's current question again (after a dropped USSD call)."""
+    if state.get("status") != "active" or not state.get("step"):
+        raise EngineUsageError("only a live session can be shown again")
+    run = _Run(flow, _copy(state), env)
+    run.state.update(page=0, note=None)
+    run.emit("session_resumed")
+    return run.ask(flow.step(run.state["step"]))
+
+
 def max_turns(flow: Flow) -> int:
     """Return how many inputs a session takes at most before it is ended."""
     return 10 * len(flow.steps) + 20
@@ -117,7 +127,7 @@ class _Run:
 
     def resume(self, text: str) -> Turn:
         self.state["turns"] += 1
-        if self.state["turns"] > max_turns(self.flow):
+        if self.state["turns"] >= max_turns(self.flow):
             return self.finish("abandoned", self.message("too_many_tries"))
         step = self.flow.step(self.state["step"])
         word = inputs.keyword(text)
@@ -235,7 +245,9 @@ class _Run:
             return self.finish("abandoned", self.message("too_many_tries"))
         self.state["page"] = 0
         if self.channel == "sms":
-            hint = step.hint(self.language, self.message_table())
+            # A step with no "reply 1 to 4" hint (the centre code) repeats its question, or
+            # the re-prompt would not say what to send.
+            hint = step.hint(self.language, self.message_table()) or step.text[self.language]
             text = " ".join(filter(None, [self.message("invalid"), hint]))
             return Turn(self.state, Reply(render.sms_text(render.Prompt(text, ())), False),
                         self.events)
