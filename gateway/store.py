@@ -1,0 +1,165 @@
+"""Session state in Redis: per-session locks, states with a TTL, replies to repeated requests,
+and what the webhooks must know fast about a phone (language, centre, opt-out, a dropped
+USSD session to resume).
+
+Every key comes from `KEYS`, under one prefix (`kuma` by default). Values are small JSON
+documents or plain strings; phones appear only as their keyed hash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import redis
+import redis.exceptions
+
+from gateway.errors import SessionBusyError
+
+log = logging.getLogger(__name__)
+
+KEYS = {
+    "session": "{prefix}:session:{channel}:{id}",
+    "lock": "{prefix}:lock:{channel}:{id}",
+    "replies": "{prefix}:replies:{channel}:{id}",
+    "contact": "{prefix}:contact:{phone_hash}",
+    "opted_out": "{prefix}:opted_out:{phone_hash}",
+    "dropped": "{prefix}:dropped:{phone_hash}",
+}
+
+CONTACT_TTL = 400 * 24 * 3600  # a mother may come back for her next child's visits
+
+# Record a reply and (re)arm the hash's TTL in one step, so no field outlives the session.
+_REMEMBER_REPLY = """
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
+
+
+class SessionStore:
+    """Session state and phone memory in Redis, all keys under `prefix`."""
+
+    def __init__(self, redis_client: redis.Redis, *, prefix: str = "kuma") -> None:
+        self.redis = redis_client
+        self.prefix = prefix
+        self._remember_reply = redis_client.register_script(_REMEMBER_REPLY)
+
+    def key(self, kind: str, **parts: str) -> str:
+        """Return the Redis key of `kind` (one of KEYS) for `parts`."""
+        return KEYS[kind].format(prefix=self.prefix, **parts)
+
+    @contextlib.contextmanager
+    def lock(self, channel: str, session_id: str, *, timeout: float = 10,
+             blocking_timeout: float = 5) -> Iterator[None]:
+        """Hold the session's lock for the block; raise SessionBusyError if not had in time.
+
+        `timeout` bounds how long a crashed holder can keep others out.
+        """
+        lock = self.redis.lock(self.key("lock", channel=channel, id=session_id),
+                               timeout=timeout, blocking_timeout=blocking_timeout)
+        if not lock.acquire():
+            raise SessionBusyError(f"session {channel}:{session_id} is busy: its lock was "
+                                   f"not free within {blocking_timeout} s")
+        try:
+            yield
+        finally:
+            try:
+                lock.release()
+            except redis.exceptions.LockError:
+                # The work outlasted `timeout`; another request may have run concurrently.
+                log.warning("lock of session %s:%s expired before release (timeout %s s)",
+                            channel, session_id, timeout)
+
+    def load(self, channel: str, session_id: str) -> dict[str, Any] | None:
+        """Return the session's state, or None if there is none (or it expired)."""
+        raw = self.redis.get(self.key("session", channel=channel, id=session_id))
+        if raw is None:
+            return None
+        try:
+            state = json.loads(raw)
+        except ValueError:
+            state = None
+        if not isinstance(state, dict):
+            log.error("state of session %s:%s is not a JSON object; starting afresh",
+                      channel, session_id)
+            return None
+        return state
+
+    def save(self, channel: str, session_id: str, state: dict[str, Any], *, ttl: int) -> None:
+        """Store the session's state for `ttl` seconds."""
+        payload = json.dumps(state, separators=(",", ":"), ensure_ascii=False)
+        self.redis.set(self.key("session", channel=channel, id=session_id), payload,
+                       ex=_seconds(ttl))
+
+    def delete(self, channel: str, session_id: str) -> None:
+        """Forget the session's state and remembered replies."""
+        self.redis.delete(self.key("session", channel=channel, id=session_id),
+                          self.key("replies", channel=channel, id=session_id))
+
+    def remember_reply(self, channel: str, session_id: str, request_fingerprint: str,
+                       reply: str, ttl: int) -> None:
+        """Keep the reply to a request so that a repeat of it gets the same answer."""
+        self._remember_reply(keys=[self.key("replies", channel=channel, id=session_id)],
+                             args=[request_fingerprint, reply, _seconds(ttl)])
+
+    def recall_reply(self, channel: str, session_id: str,
+                     request_fingerprint: str) -> str | None:
+        """Return the reply already given to this request, or None."""
+        reply = self.redis.hget(self.key("replies", channel=channel, id=session_id),
+                                request_fingerprint)
+        return _text(reply)
+
+    def contact_prefs(self, phone_hash: str) -> dict[str, str]:
+        """Return what is remembered of a phone: `language` and `center`, when known."""
+        stored = self.redis.hgetall(self.key("contact", phone_hash=phone_hash))
+        return {_text(name): _text(value) for name, value in stored.items()}
+
+    def set_contact_prefs(self, phone_hash: str, *, language: str | None = None,
+                          center: str | None = None) -> None:
+        """Remember a phone's language and/or centre for CONTACT_TTL."""
+        fields = {name: value for name, value in (("language", language), ("center", center))
+                  if value is not None}
+        key = self.key("contact", phone_hash=phone_hash)
+        with self.redis.pipeline(transaction=True) as pipe:
+            if fields:
+                pipe.hset(key, mapping=fields)
+            pipe.expire(key, CONTACT_TTL)
+            pipe.execute()
+
+    def is_opted_out(self, phone_hash: str) -> bool:
+        """Whether the phone opted out (the Redis mirror of contacts.opted_out_at)."""
+        return bool(self.redis.exists(self.key("opted_out", phone_hash=phone_hash)))
+
+    def set_opted_out(self, phone_hash: str, opted_out: bool) -> None:
+        """Mirror the phone's opt-out flag; kept without expiry, as the SQL flag is."""
+        key = self.key("opted_out", phone_hash=phone_hash)
+        if opted_out:
+            self.redis.set(key, "1")
+        else:
+            self.redis.delete(key)
+
+    def remember_dropped(self, phone_hash: str, session_key: str, ttl: int) -> None:
+        """Note a USSD session that dropped mid-survey, resumable for `ttl` seconds."""
+        self.redis.set(self.key("dropped", phone_hash=phone_hash), session_key,
+                       ex=_seconds(ttl))
+
+    def take_dropped(self, phone_hash: str) -> str | None:
+        """Return and forget the phone's dropped session, atomically (one resume only)."""
+        return _text(self.redis.getdel(self.key("dropped", phone_hash=phone_hash)))
+
+
+def _seconds(ttl: int | float) -> int:
+    seconds = int(ttl)
+    if seconds <= 0:
+        raise ValueError(f"ttl must be at least 1 second, got {ttl!r}")
+    return seconds
+
+
+def _text(value: bytes | str | None) -> str | None:
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    return value

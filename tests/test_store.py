@@ -1,0 +1,303 @@
+"""The session store and the Redis connection, against a real Redis server."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import redis
+
+from gateway import redis_connection
+from gateway.errors import SessionBusyError, SettingsError
+from gateway.settings import Settings
+from gateway.store import CONTACT_TTL, SessionStore
+
+
+@pytest.fixture
+def store(redis_client: redis.Redis) -> SessionStore:
+    """Return a store on the test's empty Redis db."""
+    return SessionStore(redis_client)
+
+
+# ---------------------------------------------------------------- state
+
+
+def test_saved_state_loads_back_with_its_ttl(store: SessionStore,
+                                              redis_client: redis.Redis) -> None:
+    state = {"step": "q2", "answers": {"q1": "3"}, "language": "bm", "note": "ɛɔɲŋ"}
+
+    store.save("ussd", "ATUid_1", state, ttl=180)
+
+    assert store.load("ussd", "ATUid_1") == state
+    assert store.load("sms", "ATUid_1") is None
+    assert 170 < redis_client.ttl("kuma:session:ussd:ATUid_1") <= 180
+
+
+def test_state_expires(store: SessionStore) -> None:
+    store.save("ussd", "s", {"step": "q1"}, ttl=1)
+
+    time.sleep(1.1)
+
+    assert store.load("ussd", "s") is None
+
+
+def test_delete_forgets_state_and_replies(store: SessionStore) -> None:
+    store.save("ussd", "s", {"step": "q1"}, ttl=60)
+    store.remember_reply("ussd", "s", "1*2", "CON Q3", ttl=60)
+
+    store.delete("ussd", "s")
+
+    assert store.load("ussd", "s") is None
+    assert store.recall_reply("ussd", "s", "1*2") is None
+
+
+def test_corrupt_state_starts_afresh(store: SessionStore, redis_client: redis.Redis,
+                                     caplog: pytest.LogCaptureFixture) -> None:
+    redis_client.set("kuma:session:sms:s", b"[not json")
+
+    assert store.load("sms", "s") is None
+    assert "not a JSON object" in caplog.text
+
+
+def test_prefix_separates_stores(redis_client: redis.Redis) -> None:
+    SessionStore(redis_client, prefix="other").save("ussd", "s", {"a": 1}, ttl=60)
+
+    assert SessionStore(redis_client).load("ussd", "s") is None
+    assert redis_client.exists("other:session:ussd:s")
+
+
+def test_ttl_must_be_positive(store: SessionStore) -> None:
+    with pytest.raises(ValueError, match="ttl must be at least 1 second"):
+        store.save("ussd", "s", {}, ttl=0)
+
+
+# ---------------------------------------------------------------- replies
+
+
+def test_a_repeated_request_gets_the_same_reply(store: SessionStore,
+                                                redis_client: redis.Redis) -> None:
+    store.remember_reply("ussd", "s", "fp-1", "CON Comment était l'accueil?", ttl=120)
+    store.remember_reply("ussd", "s", "fp-2", "END Merci", ttl=120)
+
+    assert store.recall_reply("ussd", "s", "fp-1") == "CON Comment était l'accueil?"
+    assert store.recall_reply("ussd", "s", "fp-2") == "END Merci"
+    assert store.recall_reply("ussd", "s", "fp-3") is None
+    assert store.recall_reply("ussd", "other", "fp-1") is None
+    assert 110 < redis_client.ttl("kuma:replies:ussd:s") <= 120
+
+
+# ---------------------------------------------------------------- locks
+
+
+def test_lock_serialises_concurrent_requests(store: SessionStore) -> None:
+    inside = 0
+    most_inside = 0
+    counter = threading.Lock()
+
+    def request(_: int) -> None:
+        nonlocal inside, most_inside
+        with store.lock("ussd", "busy", timeout=5, blocking_timeout=10):
+            with counter:
+                inside += 1
+                most_inside = max(most_inside, inside)
+            # read-modify-write: loses updates unless the lock really serialises
+            state = store.load("ussd", "busy") or {"count": 0}
+            time.sleep(0.01)
+            store.save("ussd", "busy", {"count": state["count"] + 1}, ttl=60)
+            with counter:
+                inside -= 1
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(request, range(24)))
+
+    assert most_inside == 1
+    assert store.load("ussd", "busy") == {"count": 24}
+
+
+def test_lock_not_had_in_time_raises_session_busy(store: SessionStore) -> None:
+    holding = threading.Event()
+    release = threading.Event()
+
+    def holder() -> None:
+        with store.lock("ussd", "s", timeout=10):
+            holding.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    holding.wait(5)
+    try:
+        started = time.monotonic()
+        with pytest.raises(SessionBusyError, match="session ussd:s is busy"):
+            with store.lock("ussd", "s", blocking_timeout=0.3):
+                pass
+        assert time.monotonic() - started < 2
+        with store.lock("ussd", "other", blocking_timeout=0.3):
+            pass  # other sessions are not held up
+    finally:
+        release.set()
+        thread.join()
+    with store.lock("ussd", "s", blocking_timeout=0.3):
+        pass  # free again once released
+
+
+def test_lock_of_a_crashed_holder_expires(store: SessionStore, redis_client: redis.Redis) -> None:
+    redis_client.lock("kuma:lock:ussd:s", timeout=1).acquire()  # never released
+
+    with store.lock("ussd", "s", blocking_timeout=3):
+        pass
+
+
+def test_lock_outlived_is_logged_not_raised(store: SessionStore,
+                                            caplog: pytest.LogCaptureFixture) -> None:
+    with store.lock("ussd", "slow", timeout=0.2):
+        time.sleep(0.4)
+
+    assert "expired before release" in caplog.text
+
+
+# ---------------------------------------------------------------- contacts
+
+
+def test_contact_prefs_are_remembered_long(store: SessionStore,
+                                           redis_client: redis.Redis) -> None:
+    assert store.contact_prefs("h1") == {}
+
+    store.set_contact_prefs("h1", language="bm")
+    store.set_contact_prefs("h1", center="07")
+
+    assert store.contact_prefs("h1") == {"language": "bm", "center": "07"}
+    assert store.contact_prefs("h2") == {}
+    assert CONTACT_TTL - 10 < redis_client.ttl("kuma:contact:h1") <= CONTACT_TTL
+
+
+def test_opt_out_mirror(store: SessionStore, redis_client: redis.Redis) -> None:
+    assert store.is_opted_out("h1") is False
+
+    store.set_opted_out("h1", True)
+    assert store.is_opted_out("h1") is True
+    assert store.is_opted_out("h2") is False
+    assert redis_client.ttl("kuma:opted_out:h1") == -1  # no expiry
+
+    store.set_opted_out("h1", False)
+    assert store.is_opted_out("h1") is False
+
+
+# ---------------------------------------------------------------- USSD resume
+
+
+def test_dropped_session_is_taken_once(store: SessionStore, redis_client: redis.Redis) -> None:
+    store.remember_dropped("h1", "ussd:ATUid_9", ttl=120)
+
+    assert 110 < redis_client.ttl("kuma:dropped:h1") <= 120
+    assert store.take_dropped("h1") == "ussd:ATUid_9"
+    assert store.take_dropped("h1") is None
+
+
+def test_concurrent_takes_resume_only_once(store: SessionStore) -> None:
+    store.remember_dropped("h1", "ussd:ATUid_9", ttl=120)
+    barrier = threading.Barrier(10)
+
+    def take(_: int) -> str | None:
+        barrier.wait()
+        return store.take_dropped("h1")
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        taken = list(pool.map(take, range(10)))
+
+    assert [t for t in taken if t is not None] == ["ussd:ATUid_9"]
+
+
+def test_dropped_session_expires(store: SessionStore) -> None:
+    store.remember_dropped("h1", "ussd:x", ttl=1)
+
+    time.sleep(1.1)
+
+    assert store.take_dropped("h1") is None
+
+
+def test_store_works_on_a_decoded_client(redis_url: str, redis_client: redis.Redis) -> None:
+    decoded = SessionStore(redis.Redis.from_url(redis_url, decode_responses=True))
+
+    decoded.save("sms", "s", {"a": "é"}, ttl=60)
+    decoded.remember_reply("sms", "s", "f", "Merci", ttl=60)
+    decoded.set_contact_prefs("h", language="fr")
+    decoded.remember_dropped("h", "ussd:1", ttl=60)
+
+    assert decoded.load("sms", "s") == {"a": "é"}
+    assert decoded.recall_reply("sms", "s", "f") == "Merci"
+    assert decoded.contact_prefs("h") == {"language": "fr"}
+    assert decoded.take_dropped("h") == "ussd:1"
+
+
+# ---------------------------------------------------------------- connections
+
+
+def test_connect_uses_the_configured_url(redis_url: str, redis_client: redis.Redis,
+                                         tmp_path: Path) -> None:
+    settings = Settings(var_dir=tmp_path, redis_url=redis_url)
+    client = redis_connection.connect(settings)
+    decoded = redis_connection.connect(redis_url, decode_responses=True)
+
+    client.set("k", "v")
+
+    assert redis_client.get("k") == b"v"
+    assert client.get("k") == b"v"
+    assert decoded.get("k") == "v"
+    assert list(tmp_path.iterdir()) == []  # no embedded server started
+
+
+def test_connect_without_url_or_folder_is_a_settings_error() -> None:
+    with pytest.raises(SettingsError, match="REDIS_URL"):
+        redis_connection.connect(None)
+
+
+PROCESS = """
+import sys
+from gateway.redis_connection import connect
+client = connect(None, sys.argv[1])
+client.incr("processes")
+print(client.info()["process_id"])
+"""
+
+
+def test_embedded_server_is_shared_by_processes_and_persists(tmp_path: Path) -> None:
+    var_dir = tmp_path / "var"
+    try:
+        here = redis_connection.connect(None, var_dir)
+        here.set("from", "parent")
+        children = [subprocess.Popen([sys.executable, "-c", PROCESS, str(var_dir)],
+                                     stdout=subprocess.PIPE, text=True) for _ in range(3)]
+        pids = {child.communicate(timeout=60)[0].strip() for child in children}
+
+        assert pids == {str(here.info()["process_id"])}
+        assert int(here.get("processes")) == 3
+        assert redis_connection.connect(None, var_dir, decode_responses=True).get("from") \
+            == "parent"
+    finally:
+        redis_connection.close_embedded()
+
+    # The last user stopped the server, which saved its data into var/redis.db.
+    assert (var_dir / "redis.db").is_file()
+    again = subprocess.run([sys.executable, "-c", PROCESS, str(var_dir)], capture_output=True,
+                           text=True, timeout=60, check=True)
+    assert again.stdout.strip() not in pids  # a new server...
+    try:
+        assert int(redis_connection.connect(None, var_dir).get("processes")) == 4  # ...same data
+    finally:
+        redis_connection.close_embedded()
+
+
+def test_processes_starting_together_start_one_server(tmp_path: Path) -> None:
+    script = PROCESS + "import time; time.sleep(0.5)\n"
+    children = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "var")],
+                                 stdout=subprocess.PIPE, text=True) for _ in range(4)]
+
+    pids = {child.communicate(timeout=60)[0].strip() for child in children}
+
+    assert len(pids) == 1 and pids != {""}
