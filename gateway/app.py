@@ -1,0 +1,43 @@
+"""The Flask application factory: builds the app from Settings; no logic of its own."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+from flask import Flask
+
+from gateway.services import Services
+from gateway.settings import Settings, ensure_secret_key
+
+log = logging.getLogger(__name__)
+
+BLUEPRINTS = (
+    "gateway.web.webhooks:blueprint",
+    "gateway.web.health:blueprint",
+    "gateway.web.api:blueprint",
+    "gateway.web.dashboard:blueprint",
+)
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Flask:
+    """Build the web app; `settings` default to the environment's, `services` to new ones."""
+    settings = ensure_secret_key(settings or Settings.from_env())
+    app = Flask("gateway")
+    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=64 * 1024)
+    app.extensions["kuma"] = services or Services.build(settings)
+    for target in BLUEPRINTS:
+        module_name, attribute = target.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name != module_name:
+                raise
+            continue
+        app.register_blueprint(getattr(module, attribute))
+    return app
+
+
+def services_of(app: Flask) -> Services:
+    """Return the services an app was built with."""
+    return app.extensions["kuma"]

@@ -1,0 +1,61 @@
+"""Centres as the webhooks see them: a copy in Redis of codes, USSD extensions and keywords.
+
+The request path touches Redis only, so the centres table is mirrored here by whoever
+changes it (`gateway centers import`, start-up, the scheduler's hourly refresh).
+"""
+
+from __future__ import annotations
+
+import redis
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+KEY = "{prefix}:centers:{kind}"  # kinds: code, extension, keyword
+
+
+class CenterDirectory:
+    """Look centres up by code, USSD extension or SMS keyword, in Redis."""
+
+    def __init__(self, redis_client: redis.Redis, *, prefix: str = "kuma") -> None:
+        self.redis = redis_client
+        self.prefix = prefix
+
+    def _key(self, kind: str) -> str:
+        return KEY.format(prefix=self.prefix, kind=kind)
+
+    def refresh(self, db: so.Session) -> int:
+        """Copy every centre from the database; return how many there are."""
+        from gateway.models import Center
+
+        rows = db.execute(sa.select(Center.code, Center.ussd_extension, Center.sms_keyword)).all()
+        codes = {code.upper(): code for code, _, _ in rows}
+        extensions = {ext: code for code, ext, _ in rows if ext}
+        keywords = {kw.upper(): code for code, _, kw in rows if kw}
+        with self.redis.pipeline(transaction=True) as pipe:
+            for kind, mapping in (("code", codes), ("extension", extensions),
+                                  ("keyword", keywords)):
+                pipe.delete(self._key(kind))
+                if mapping:
+                    pipe.hset(self._key(kind), mapping=mapping)
+            pipe.execute()
+        return len(rows)
+
+    def by_code(self, code: str) -> str | None:
+        """Return the centre's code for a code typed in any case, or None."""
+        return self._get("code", code.strip().upper())
+
+    def by_extension(self, extension: str) -> str | None:
+        """Return the code of the centre with this USSD extension (a string: `07`)."""
+        return self._get("extension", extension.strip())
+
+    def by_keyword(self, keyword: str) -> str | None:
+        """Return the code of the centre with this SMS keyword."""
+        return self._get("keyword", keyword.strip().upper())
+
+    def lookup(self, typed: str) -> str | None:
+        """Find a centre from what a mother typed: its code or its USSD extension."""
+        return self.by_code(typed) or self.by_extension(typed)
+
+    def _get(self, kind: str, field: str) -> str | None:
+        value = self.redis.hget(self._key(kind), field)
+        return value.decode() if isinstance(value, bytes) else value

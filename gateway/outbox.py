@@ -1,0 +1,54 @@
+"""Outbound SMS are written to the database first, then sent by a job after commit.
+
+`queue_message` adds the row inside the caller's transaction (a `dedupe_key` makes a
+second copy impossible: a summary per centre, week and recipient, a reply per inbound SMS);
+`dispatch` enqueues the send jobs once that transaction has committed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import rq
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from gateway.engine import gsm
+from gateway.models import MessagePurpose, MessageStatus, OutboundMessage
+from gateway.sql import insert_ignore
+
+log = logging.getLogger(__name__)
+
+SEND_JOB = "gateway.outbound.send_message"
+
+
+def queue_message(db: so.Session, *, contact_id: int, body: str, purpose: MessagePurpose | str,
+                  center_id: int | None = None, dedupe_key: str | None = None,
+                  send_after: dt.datetime | None = None,
+                  status: MessageStatus = MessageStatus.QUEUED) -> tuple[int, bool]:
+    """Add an outbound SMS; return (its id, True if new) — an existing dedupe_key wins."""
+    count = gsm.count(body)
+    values = dict(contact_id=contact_id, center_id=center_id, purpose=MessagePurpose(purpose),
+                  status=status, body=body, segments=count.segments,
+                  encoding="gsm7" if count.encoding == "GSM-7" else "ucs2",
+                  dedupe_key=dedupe_key, send_after=send_after)
+    if dedupe_key is None:
+        message = OutboundMessage(**values)
+        db.add(message)
+        db.flush()
+        return message.id, True
+    inserted = insert_ignore(db, OutboundMessage, values, ["dedupe_key"])
+    found = db.scalar(sa.select(OutboundMessage.id).where(OutboundMessage.dedupe_key == dedupe_key))
+    return found, inserted
+
+
+def dispatch(queue: rq.Queue, message_ids: list[int], *, at: dt.datetime | None = None) -> None:
+    """Enqueue the send job of each message (at `at` when given); call after commit."""
+    from gateway.outbound import SEND_RETRY
+
+    for message_id in message_ids:
+        if at is not None:
+            queue.enqueue_at(at, SEND_JOB, message_id, retry=SEND_RETRY)
+        else:
+            queue.enqueue_call(SEND_JOB, args=(message_id,), retry=SEND_RETRY)

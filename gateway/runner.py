@@ -1,0 +1,332 @@
+"""Apply one inbound message: the one place where engine, store and queue meet.
+
+For each request: take the session's lock, load its state, run the engine, and then in one
+Redis transaction save the new state, remember the reply (a repeated request gets the same
+screen) and enqueue the events for the worker. Nothing here touches SQL: answers reach the
+database through `gateway.jobs.record_events`, which is idempotent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
+
+from rq import Retry
+
+from gateway import metrics, phones
+from gateway.channels import africastalking as at
+from gateway.channels.base import InboundSms, UssdRequest, UssdSessionEnded
+from gateway.engine import inputs
+from gateway.engine.definition import Flow
+from gateway.engine.session import Environment, Trigger, Turn, resume, show, start
+from gateway.errors import ChannelRequestError, EngineUsageError, PhoneNumberError
+from gateway.services import Services
+
+log = logging.getLogger(__name__)
+
+RECORD_JOB = "gateway.jobs.record_events"
+JOB_RETRY = Retry(max=6, interval=[2, 10, 30, 120, 600, 1800])
+REPLIES_TTL = 3600  # a USSD session id is remembered this long: a late retry is not a new dial
+INBOUND_SEEN_TTL = 3 * 24 * 3600   # longer than any provider keeps retrying a webhook
+INBOUND_SEEN_KEY = "kuma:inbound:{provider}:{message_id}"
+SURVEY_KEYWORDS = frozenset({"AVIS", "KUMA", "SONDAGE", "HAKILINA"})
+
+
+@dataclasses.dataclass(frozen=True)
+class UssdReply:
+    """The screen to return to the USSD aggregator."""
+
+    text: str
+    final: bool
+
+    @property
+    def body(self) -> str:
+        """Return the response body with its CON/END prefix."""
+        return at.render_ussd(self.text, self.final)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Runner:
+    """Turns inbound USSD requests and SMS into replies and queued events."""
+
+    def __init__(self, services: Services, *, clock: Callable[[], datetime] = _utcnow) -> None:
+        self.services = services
+        self.settings = services.settings
+        self.store = services.store
+        self.clock = clock
+
+    # --- shared ---------------------------------------------------------------------------
+
+    def environment(self) -> Environment:
+        """Return what the engine is given for one call."""
+        return Environment(now=self.clock(), messages=self.services.messages,
+                           ussd_limit=self.settings.ussd_max_chars,
+                           center_lookup=self.services.directory.lookup)
+
+    def identify(self, raw_phone: str) -> tuple[str, str]:
+        """Return (E.164, keyed hash) of a provider's phone field; bad numbers are a 400."""
+        try:
+            phone = phones.normalise(raw_phone)
+        except PhoneNumberError as error:
+            raise ChannelRequestError(f"phone number: {error}") from None
+        return phone, self.services.vault.hash(phone)
+
+    def flow_of(self, state: dict[str, Any]) -> Flow:
+        """Return the exact flow version a session is pinned to."""
+        flow = self.services.flows.version(state["version"])
+        if flow is None:
+            raise EngineUsageError(f"flow version {state['version']} is no longer known")
+        return flow
+
+    def context(self, state: dict[str, Any]) -> dict[str, Any]:
+        """Return what the worker needs to file a session's events."""
+        return {"key": state["_key"], "channel": state["channel"], "phone_hash": state["_hash"],
+                "phone_token": state["_phone"], "flow_id": state["flow"],
+                "flow_version": state["version"], "center": state.get("center"),
+                "language": state.get("lang"), "started_at": state["_started"],
+                "no_session": bool(state.get("_no_session"))}
+
+    def new_state(self, turn: Turn, key: str, phone: str, phone_hash: str) -> dict[str, Any]:
+        """Add what the runner keeps beside the engine's own state."""
+        state = dict(turn.state)
+        state.update(_key=key, _hash=phone_hash, _phone=self.services.vault.encrypt(phone),
+                     _started=self.clock().isoformat())
+        return state
+
+    def enqueue_events(self, pipe: Any, state: dict[str, Any], events: list[dict],
+                       reply: dict[str, Any] | None = None) -> None:
+        """Queue the events (and an SMS reply) in the same Redis transaction as the state."""
+        if not events and reply is None:
+            return
+        self.services.queue.enqueue_call(RECORD_JOB, args=(self.context(state), events, reply),
+                                         retry=JOB_RETRY, pipeline=pipe,
+                                         description="record session events")
+
+    def remember(self, phone_hash: str, state: dict[str, Any], events: list[dict]) -> None:
+        """Keep the contact's language and centre in Redis for her next session."""
+        metrics.count_session_events(events)
+        language = next((e["language"] for e in events if e["type"] == "language_chosen"), None)
+        center = next((e["center"] for e in events if e["type"] == "center_identified"), None)
+        if language or center:
+            self.store.set_contact_prefs(phone_hash, language=language, center=center)
+
+    # --- USSD -----------------------------------------------------------------------------
+
+    def handle_ussd(self, request: UssdRequest) -> UssdReply:
+        """Answer one USSD request with the next screen."""
+        started = time.perf_counter()
+        phone, phone_hash = self.identify(request.phone)
+        fingerprint = hashlib.sha256(request.text.encode()).hexdigest()[:24]
+        sid = request.session_id
+        with self.store.lock("ussd", sid):
+            remembered = self.store.recall_reply("ussd", sid, fingerprint)
+            if remembered is not None:
+                final, _, text = remembered.partition(" ")
+                log.info("ussd session=%s repeated request: same screen", sid)
+                return UssdReply(text, final == "END")
+            state = self.store.load("ussd", sid)
+            if state is None and self.services.redis.exists(
+                    self.store.key("replies", channel="ussd", id=sid)):
+                # Seen before, state gone: it ended or expired. Do not start over mid-menu.
+                texts = self.services.messages.get(
+                    self.store.contact_prefs(phone_hash).get("language") or "fr")
+                return UssdReply(texts["expired"], True)
+            if state is None:
+                turn, state = self._open_ussd(request, phone, phone_hash)
+            else:
+                typed = at.new_input(state.get("_text"), request.text)
+                flow = self.flow_of(state)
+                turn = show(flow, state, self.environment()) if typed is None \
+                    else resume(flow, state, typed, self.environment())
+                state = {**state, **turn.state}
+            state["_text"] = request.text
+            reply = UssdReply(turn.reply.text, turn.reply.final)
+            self._commit_ussd(sid, fingerprint, phone_hash, state, turn, reply)
+        self.remember(phone_hash, state, turn.events)
+        log.debug("ussd session=%s step=%s final=%s ms=%.1f", sid, state.get("step"),
+                  reply.final, (time.perf_counter() - started) * 1000)
+        return reply
+
+    def _open_ussd(self, request: UssdRequest, phone: str,
+                   phone_hash: str) -> tuple[Turn, dict[str, Any]]:
+        dropped = self.store.take_dropped(phone_hash)
+        if dropped:
+            old = self.store.load("ussd", dropped)
+            if old and old.get("status") == "active":
+                self.store.delete("ussd", dropped)
+                turn = show(self.flow_of(old), old, self.environment())
+                log.info("ussd session=%s resumes dropped session %s", request.session_id,
+                         dropped)
+                return turn, {**old, **turn.state}
+        _, extension, _ = at.split_service_code(
+            request.service_code, request.text, base_codes=self.settings.at_ussd_base_codes)
+        prefs = self.store.contact_prefs(phone_hash)
+        center = self.services.directory.by_extension(extension) if extension else None
+        if extension and center is None:
+            center = self.services.directory.by_code(extension)
+        if extension and center is None:
+            log.warning("ussd session=%s dialled unknown centre extension %r",
+                        request.session_id, extension)
+        flow = self.services.flows.default()
+        turn = start(flow, Trigger("ussd", language=prefs.get("language"), center=center),
+                     self.environment())
+        key = f"ussd:{request.session_id}"
+        return turn, self.new_state(turn, key, phone, phone_hash)
+
+    def _commit_ussd(self, sid: str, fingerprint: str, phone_hash: str, state: dict[str, Any],
+                     turn: Turn, reply: UssdReply) -> None:
+        store, settings = self.store, self.settings
+        keep = settings.ussd_session_ttl + settings.ussd_resume_window
+        with self.services.redis.pipeline(transaction=True) as pipe:
+            pipe.multi()  # RQ queues into an explicit MULTI when given a pipeline
+            session_key = store.key("session", channel="ussd", id=sid)
+            replies_key = store.key("replies", channel="ussd", id=sid)
+            dropped_key = store.key("dropped", phone_hash=phone_hash)
+            if reply.final:
+                pipe.delete(session_key)
+                pipe.delete(dropped_key)
+            else:
+                pipe.set(session_key, _dump(state), ex=keep)
+                pipe.set(dropped_key, sid, ex=max(settings.ussd_resume_window, 1))
+            pipe.hset(replies_key, fingerprint, ("END " if reply.final else "CON ") + reply.text)
+            pipe.expire(replies_key, REPLIES_TTL)
+            self.enqueue_events(pipe, state, turn.events)
+            pipe.execute()
+
+    def handle_ussd_ended(self, notice: UssdSessionEnded) -> None:
+        """File a USSD session that ended without its last screen as abandoned (resumable)."""
+        if notice.status == "completed":
+            return
+        with self.store.lock("ussd", notice.session_id):
+            state = self.store.load("ussd", notice.session_id)
+            if state is None or state.get("status") != "active":
+                return
+            event = {"type": "session_ended", "at": self.clock().isoformat(),
+                     "status": "abandoned"}
+            with self.services.redis.pipeline(transaction=True) as pipe:
+                pipe.multi()  # RQ queues into an explicit MULTI when given a pipeline
+                self.enqueue_events(pipe, state, [event])
+                pipe.execute()
+
+    # --- SMS ------------------------------------------------------------------------------
+
+    def handle_sms(self, message: InboundSms) -> bool:
+        """Run one inbound SMS through its session; False when it was a repeat delivery."""
+        phone, phone_hash = self.identify(message.phone)
+        seen_key = INBOUND_SEEN_KEY.format(provider=message.provider,
+                                           message_id=message.message_id)
+        with self.store.lock("sms", phone_hash):
+            if self.services.redis.exists(seen_key):
+                log.info("sms %s delivered again: ignored", message.message_id)
+                return False
+            state = self.store.load("sms", phone_hash)
+            turn, state = self._sms_turn(message, phone, phone_hash, state)
+            reply = {"text": turn.reply.text,
+                     "dedupe_key": f"reply:{message.provider}:{message.message_id}",
+                     "purpose": "notice" if state.get("status") == "opted_out" else "reply"} \
+                if turn.reply.text else None
+            with self.services.redis.pipeline(transaction=True) as pipe:
+                pipe.multi()  # RQ queues into an explicit MULTI when given a pipeline
+                pipe.set(seen_key, "1", ex=INBOUND_SEEN_TTL)
+                session_key = self.store.key("session", channel="sms", id=phone_hash)
+                if turn.reply.final:
+                    pipe.delete(session_key)
+                else:
+                    pipe.set(session_key, _dump(state), exat=self._sms_expiry(state))
+                if state.get("status") == "opted_out":
+                    pipe.set(self.store.key("opted_out", phone_hash=phone_hash), "1")
+                self.enqueue_events(pipe, state, turn.events, reply)
+                pipe.execute()
+        self.remember(phone_hash, state, turn.events)
+        log.info("sms session=%s step=%s final=%s", state["_key"], state.get("step"),
+                 turn.reply.final)
+        return True
+
+    def _sms_turn(self, message: InboundSms, phone: str, phone_hash: str,
+                  state: dict[str, Any] | None) -> tuple[Turn, dict[str, Any]]:
+        env = self.environment()
+        if state is not None:
+            flow = self.flow_of(state)
+            turn = resume(flow, state, message.text, env)
+            if not turn.restart:
+                return turn, {**state, **turn.state}
+            # She asked to start again: file the old session as abandoned, open a new one.
+            ended = turn.events
+            turn, new_state = self._open_sms(message, phone, phone_hash, restart=True)
+            return Turn(turn.state, turn.reply, ended + turn.events), new_state
+        if inputs.keyword(message.text) == "stop":
+            return self._opt_out_without_session(phone, phone_hash)
+        return self._open_sms(message, phone, phone_hash)
+
+    def _open_sms(self, message: InboundSms, phone: str, phone_hash: str, *,
+                  restart: bool = False) -> tuple[Turn, dict[str, Any]]:
+        prefs = self.store.contact_prefs(phone_hash)
+        events: list[dict] = []
+        if self.store.is_opted_out(phone_hash):
+            # Writing again is how an opted-out mother opts back in.
+            self.store.set_opted_out(phone_hash, False)
+            events.append({"type": "opted_in", "at": self.clock().isoformat()})
+        center = None if restart else self._center_from_sms(message.text)
+        invitation = self.services.redis.get(f"kuma:invitation:{phone_hash}")
+        flow = self.services.flows.default()
+        if invitation:
+            invited = json.loads(invitation)
+            center = center or invited.get("center")
+            flow = self.services.flows.live(invited.get("flow") or "") or flow
+        center = center or prefs.get("center")
+        turn = start(flow, Trigger("sms", language=prefs.get("language"), center=center),
+                     self.environment())
+        key = f"sms:{uuid.uuid4().hex}"
+        turn = Turn(turn.state, turn.reply, events + turn.events)
+        return turn, self.new_state(turn, key, phone, phone_hash)
+
+    def _opt_out_without_session(self, phone: str, phone_hash: str) -> tuple[Turn, dict]:
+        language = self.store.contact_prefs(phone_hash).get("language") or "fr"
+        texts = self.services.messages.get(language) or self.services.messages["fr"]
+        now = self.clock().isoformat()
+        flow = self.services.flows.default()
+        state = {"flow": flow.id, "version": flow.version, "channel": "sms", "lang": language,
+                 "center": None, "status": "opted_out", "step": None}
+        state = self.new_state(Turn(state, None, []), f"sms:{uuid.uuid4().hex}",  # type: ignore
+                               phone, phone_hash)
+        from gateway.engine import gsm
+
+        reply_text = gsm.prepare_sms(texts["opted_out"])
+        turn = Turn(state, _reply(reply_text), [{"type": "opted_out", "at": now}])
+        state["_no_session"] = True
+        return turn, state
+
+    def _center_from_sms(self, text: str) -> str | None:
+        """Read `AVIS 07` (a survey keyword and a code) or a centre's own keyword."""
+        words = inputs.plain(text).upper().split()
+        if not words:
+            return None
+        directory = self.services.directory
+        if words[0] in SURVEY_KEYWORDS and len(words) > 1:
+            return directory.lookup(words[1])
+        return directory.by_keyword(words[0])
+
+    def _sms_expiry(self, state: dict[str, Any]) -> int:
+        flow = self.flow_of(state)
+        started = datetime.fromisoformat(state["_started"])
+        expiry = started + timedelta(hours=flow.sms.expiry_hours)
+        return int(max(expiry.timestamp(), time.time() + 60))
+
+
+def _reply(text: str):
+    from gateway.engine.session import Reply
+
+    return Reply(text, True)
+
+
+def _dump(state: dict[str, Any]) -> str:
+    return json.dumps(state, separators=(",", ":"), ensure_ascii=False)

@@ -1,0 +1,1 @@
+"""Blueprints: HTTP in, channels and the runner out."""

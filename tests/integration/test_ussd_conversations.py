@@ -1,0 +1,87 @@
+"""Whole USSD surveys through HTTP, drained by a real worker, checked in the database."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from gateway.models import Answer, Contact, SurveySession
+
+PHONE = "+22376123456"
+
+
+def dial(client, session_id: str, text: str, *, service_code: str = "*384*123*07#",
+         phone: str = PHONE) -> str:
+    response = client.post("/webhooks/africastalking/ussd", data={
+        "sessionId": session_id, "serviceCode": service_code, "phoneNumber": phone,
+        "networkCode": "61001", "text": text})
+    assert response.status_code == 200, response.text
+    assert response.mimetype == "text/plain"
+    assert len(response.text) <= 182
+    return response.text
+
+
+def play(client, session_id: str, inputs: list[str], *, dialled: str = "",
+         **kwargs) -> list[str]:
+    """Dial, then type each input; AT sends everything typed so far, joined with '*'."""
+    screens = [dial(client, session_id, dialled, **kwargs)]
+    typed: list[str] = [dialled] if dialled else []
+    for value in inputs:
+        typed.append(value)
+        screens.append(dial(client, session_id, "*".join(typed), **kwargs))
+    return screens
+
+
+def test_whole_survey_in_french_lands_in_the_database(client, services, drain):
+    # language fr, consent yes, delivery visit, then every question, then a comment
+    screens = play(client, "ATUid_fr_1", ["1", "1", "2", "2", "1", "1", "1", "1", "1", "2",
+                                          "1", "Merci, appelez moi au 76 12 34 56"])
+    assert screens[0].startswith("CON Choisissez votre langue")
+    assert all(s.startswith("CON ") for s in screens[:-1])
+    assert screens[-1].startswith("END Merci")
+    drain()
+    with services.sessionmaker() as db:
+        session = db.scalars(sa.select(SurveySession)).one()
+        assert session.key == "ussd:ATUid_fr_1"
+        assert session.status == "completed"
+        assert session.center_id is not None and session.language == "fr"
+        answers = {a.step_id: a for a in db.scalars(sa.select(Answer))}
+        assert answers["visit"].value == "delivery"
+        assert "anc_explained" not in answers  # asked only after a prenatal visit
+        assert answers["respect"].score == 100 and answers["respect"].top_box is True
+        assert answers["extra_payment"].value == "no"
+        assert "76 12 34 56" not in answers["comment"].value
+        assert answers["comment"].value.startswith("Merci, appelez moi au ")
+        assert {a.center_id for a in answers.values()} == {session.center_id}
+        contact = db.scalars(sa.select(Contact)).one()
+        assert PHONE not in contact.phone_encrypted
+        assert services.vault.decrypt(contact.phone_encrypted) == PHONE
+
+
+def test_bambara_survey_with_the_extension_in_text(client, services, drain):
+    screens = play(client, "ATUid_bm_1", ["2", "1", "1", "2", "1", "1", "1", "1", "1", "1",
+                                          "2", "1", "0"],
+                   service_code="*384*123#", dialled="07")
+    # AT moves the extension ("07") into text on the first request
+    assert screens[0].startswith("CON Choisissez")
+    drain()
+    with services.sessionmaker() as db:
+        session = db.scalars(sa.select(SurveySession)).one()
+        assert session.language == "bm" and session.status == "completed"
+        steps = set(db.scalars(sa.select(Answer.step_id)))
+        assert {"anc_explained", "wait", "recommend"} <= steps
+        assert "comment" not in steps  # skipped with 0
+
+
+def test_the_same_request_twice_gets_the_same_screen_and_one_answer(client, services, drain):
+    dial(client, "ATUid_dup", "")
+    dial(client, "ATUid_dup", "1")
+    first = dial(client, "ATUid_dup", "1*1")
+    again = dial(client, "ATUid_dup", "1*1")
+    assert first == again
+    third = dial(client, "ATUid_dup", "1*1*3")
+    assert third != first
+    drain()
+    with services.sessionmaker() as db:
+        answers = db.scalars(sa.select(Answer.step_id)).all()
+        assert sorted(answers) == ["consent", "visit"]
