@@ -17,7 +17,8 @@ from gateway.app import services_of
 from gateway.channels import africastalking as at
 from gateway.channels import twilio
 from gateway.channels.base import DeliveryReport
-from gateway.errors import ChannelRequestError, EngineUsageError, SessionBusyError
+from gateway.errors import (AuthenticationError, ChannelRequestError, EngineUsageError,
+                            SessionBusyError)
 from gateway.runner import Runner
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ def _check_africastalking() -> None:
 def _check_twilio() -> None:
     settings = services_of(current_app).settings
     if not settings.twilio_auth_token:
-        raise ChannelRequestError("Twilio is not configured here (TWILIO_AUTH_TOKEN unset)")
+        raise AuthenticationError("Twilio is not configured here (TWILIO_AUTH_TOKEN unset)")
     url = twilio.public_url(request.url, request.headers,
                             trust_forwarded=settings.twilio_trust_forwarded,
                             public_base=settings.public_url)
