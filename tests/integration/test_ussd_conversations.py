@@ -85,3 +85,48 @@ def test_the_same_request_twice_gets_the_same_screen_and_one_answer(client, serv
     with services.sessionmaker() as db:
         answers = db.scalars(sa.select(Answer.step_id)).all()
         assert sorted(answers) == ["consent", "visit"]
+
+
+def session_ended(client, session_id: str, status: str = "Incomplete") -> None:
+    response = client.post("/webhooks/africastalking/ussd/events", data={
+        "sessionId": session_id, "serviceCode": "*384*123#", "phoneNumber": PHONE,
+        "networkCode": "61001", "status": status, "durationInMillis": "20000",
+        "cost": "XOF 0", "input": "", "date": "2026-11-27 10:00:00"})
+    assert response.status_code == 200
+
+
+def test_a_dropped_session_dialled_again_resumes_where_it_stopped(client, services, drain):
+    screens = play(client, "ATUid_drop1", ["1", "1", "2", "2"])
+    asked = screens[-1]  # the 'listened' question
+    session_ended(client, "ATUid_drop1")
+    drain()
+    with services.sessionmaker() as db:
+        assert db.scalars(sa.select(SurveySession.status)).one() == "abandoned"
+    resumed = dial(client, "ATUid_drop2", "")
+    assert resumed == asked
+    for typed in ["1", "1*1", "1*1*1", "1*1*1*1", "1*1*1*1*1", "1*1*1*1*1*2", "1*1*1*1*1*2*1",
+                  "1*1*1*1*1*2*1*0"]:
+        last = dial(client, "ATUid_drop2", typed)
+    assert last.startswith("END ")
+    drain()
+    with services.sessionmaker() as db:
+        session = db.scalars(sa.select(SurveySession)).one()  # one session, not two
+        assert session.key == "ussd:ATUid_drop1" and session.status == "completed"
+        assert db.scalar(sa.select(sa.func.count(Answer.id))) == 10
+
+
+def test_a_session_that_drops_for_good_keeps_its_answers_as_abandoned(client, services,
+                                                                       drain):
+    play(client, "ATUid_gone", ["1", "1", "3", "2"])
+    session_ended(client, "ATUid_gone", "Failed")
+    drain()
+    with services.sessionmaker() as db:
+        session = db.scalars(sa.select(SurveySession)).one()
+        assert session.status == "abandoned"
+        assert sorted(db.scalars(sa.select(Answer.step_id))) == ["consent", "respect", "visit"]
+
+
+def test_the_language_is_remembered_for_the_next_survey(client, services, drain):
+    play(client, "ATUid_lang1", ["2", "2"])  # Bambara, then declines
+    screen = dial(client, "ATUid_lang2", "")
+    assert "sònna" in screen or "sonna" in screen  # consent asked in Bambara, no language menu
