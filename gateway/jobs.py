@@ -29,31 +29,34 @@ FINAL = {SessionStatus.COMPLETED, SessionStatus.OPTED_OUT, SessionStatus.DECLINE
 FREE_TEXT_TYPES = ("text",)
 
 
-def record_events(context: dict[str, Any], events: list[dict[str, Any]],
-                  reply: dict[str, Any] | None = None) -> None:
-    """File a session's events (answers, ends, opt-outs) and queue its SMS reply."""
-    services = for_worker()
-    apply_events(services, context, events, reply)
+def file_records(services: Services, records: list[dict[str, Any]]) -> list[int]:
+    """File a batch of session records (context, events, reply) in one transaction.
 
-
-def apply_events(services: Services, context: dict[str, Any], events: list[dict[str, Any]],
-                 reply: dict[str, Any] | None = None) -> list[int]:
-    """Do record_events' work with the given services; return new outbound message ids."""
+    Returns the ids of the new outbound SMS, which are queued for sending after commit.
+    """
     to_send: list[int] = []
     with session_scope(services.sessionmaker) as db:
-        contact = _contact(db, context)
-        session = None if context.get("no_session") else _session(db, services, context,
-                                                                    contact)
-        for event in events:
-            _apply(db, event, contact, session, services)
-        if reply and reply.get("text"):
-            message_id, new = outbox.queue_message(
-                db, contact_id=contact.id, body=reply["text"],
-                purpose=MessagePurpose(reply.get("purpose", "reply")),
-                center_id=session.center_id if session else None,
-                dedupe_key=reply.get("dedupe_key"))
-            if new:
-                to_send.append(message_id)
+        contacts: dict[str, Contact] = {}
+        sessions: dict[str, SurveySession] = {}
+        for record in records:
+            context, reply = record["context"], record.get("reply")
+            contact = contacts.get(context["phone_hash"]) or _contact(db, context)
+            contacts[context["phone_hash"]] = contact
+            session = None
+            if not context.get("no_session"):
+                session = sessions.get(context["key"]) or _session(db, services, context,
+                                                                   contact)
+                sessions[context["key"]] = session
+            for event in record["events"]:
+                _apply(db, event, contact, session, services)
+            if reply and reply.get("text"):
+                message_id, new = outbox.queue_message(
+                    db, contact_id=contact.id, body=reply["text"],
+                    purpose=MessagePurpose(reply.get("purpose", "reply")),
+                    center_id=session.center_id if session else None,
+                    dedupe_key=reply.get("dedupe_key"))
+                if new:
+                    to_send.append(message_id)
     outbox.dispatch(services.queue, to_send)
     return to_send
 

@@ -3,7 +3,7 @@
 For each request: take the session's lock, load its state, run the engine, and then in one
 Redis transaction save the new state, remember the reply (a repeated request gets the same
 screen) and enqueue the events for the worker. Nothing here touches SQL: answers reach the
-database through `gateway.jobs.record_events`, which is idempotent.
+database through `gateway.ingest` (a Redis list drained in batches by a job), idempotently.
 """
 
 from __future__ import annotations
@@ -17,9 +17,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
-from rq import Retry
-
-from gateway import metrics, phones
+from gateway import ingest, metrics, phones
 from gateway.channels import africastalking as at
 from gateway.channels.base import InboundSms, UssdRequest, UssdSessionEnded
 from gateway.engine import inputs
@@ -30,8 +28,6 @@ from gateway.services import Services
 
 log = logging.getLogger(__name__)
 
-RECORD_JOB = "gateway.jobs.record_events"
-JOB_RETRY = Retry(max=6, interval=[2, 10, 30, 120, 600, 1800])
 REPLIES_TTL = 3600  # a USSD session id is remembered this long: a late retry is not a new dial
 INBOUND_SEEN_TTL = 3 * 24 * 3600   # longer than any provider keeps retrying a webhook
 INBOUND_SEEN_KEY = "kuma:inbound:{provider}:{message_id}"
@@ -104,12 +100,9 @@ class Runner:
 
     def enqueue_events(self, pipe: Any, state: dict[str, Any], events: list[dict],
                        reply: dict[str, Any] | None = None) -> None:
-        """Queue the events (and an SMS reply) in the same Redis transaction as the state."""
-        if not events and reply is None:
-            return
-        self.services.queue.enqueue_call(RECORD_JOB, args=(self.context(state), events, reply),
-                                         retry=JOB_RETRY, pipeline=pipe,
-                                         description="record session events")
+        """Add the events (and an SMS reply) to the ingest list, in the state's transaction."""
+        if events or reply is not None:
+            ingest.push(pipe, self.context(state), events, reply)
 
     def remember(self, phone_hash: str, state: dict[str, Any], events: list[dict]) -> None:
         """Keep the contact's language and centre in Redis for her next session."""
@@ -201,6 +194,7 @@ class Runner:
             pipe.expire(replies_key, REPLIES_TTL)
             self.enqueue_events(pipe, state, turn.events)
             pipe.execute()
+        ingest.kick(self.services.redis, self.services.queue)
 
     def handle_ussd_ended(self, notice: UssdSessionEnded) -> None:
         """File a USSD session that ended without its last screen as abandoned (resumable)."""
@@ -216,6 +210,7 @@ class Runner:
                 pipe.multi()  # RQ queues into an explicit MULTI when given a pipeline
                 self.enqueue_events(pipe, state, [event])
                 pipe.execute()
+            ingest.kick(self.services.redis, self.services.queue)
 
     # --- SMS ------------------------------------------------------------------------------
 
@@ -246,6 +241,7 @@ class Runner:
                     pipe.set(self.store.key("opted_out", phone_hash=phone_hash), "1")
                 self.enqueue_events(pipe, state, turn.events, reply)
                 pipe.execute()
+            ingest.kick(self.services.redis, self.services.queue)
         self.remember(phone_hash, state, turn.events)
         log.info("sms session=%s step=%s final=%s", state["_key"], state.get("step"),
                  turn.reply.final)

@@ -19,6 +19,7 @@ import rq
 import sqlalchemy as sa
 from rq.registry import StartedJobRegistry
 
+from gateway import ingest
 from gateway.app import create_app
 from gateway.models import Answer, SurveySession
 from gateway.services import Services
@@ -68,8 +69,8 @@ def test_a_worker_killed_mid_job_loses_and_doubles_nothing(client, services, set
                                                            worker_environment, drain,
                                                            hold_database):
     play(client, "ATUid_kill", INPUTS)
-    queued = services.queue.count
-    assert queued == len(INPUTS) + 1
+    assert services.queue.count == 1  # one flush job files every turn's events
+    assert ingest.waiting(services.redis) == len(INPUTS) + 1
     with hold_database:
         worker = subprocess.Popen([sys.executable, "-m", "gateway", "worker"],
                                   env={**os.environ}, start_new_session=True,
@@ -87,22 +88,32 @@ def test_a_worker_killed_mid_job_loses_and_doubles_nothing(client, services, set
     # Later, a live worker's maintenance finds the job abandoned and retries it.
     started.cleanup(timestamp=time.time() + 24 * 3600)
     assert started.count == 0
-    time.sleep(2.2)  # the first retry waits 2 s in RQ's scheduled registry
+    time.sleep(1.2)  # the first retry waits 1 s in RQ's scheduled registry
     worker = rq.SimpleWorker([services.queue], connection=services.redis)
     worker.work(burst=True, with_scheduler=True)
     drain()
     assert answers_by_step(services) == sorted(ANSWERED)
+    assert ingest.waiting(services.redis) == 0
     assert rq.registry.FailedJobRegistry(queue=services.queue).count == 0
 
 
-def test_every_job_run_twice_stores_each_answer_once(client, services, drain):
+def test_every_record_filed_twice_stores_each_answer_once(client, services, drain):
     play(client, "ATUid_twice", INPUTS)
-    jobs = [rq.job.Job.fetch(job_id, connection=services.redis)
-            for job_id in services.queue.job_ids]
-    for job in jobs:  # as if each job had run once before its worker died
-        services.queue.enqueue_call(job.func_name, args=job.args)
+    records = services.redis.lrange(ingest.EVENTS_KEY, 0, -1)
+    services.redis.rpush(ingest.EVENTS_KEY, *records)  # as if a flush had died after commit
     drain()
     assert answers_by_step(services) == sorted(ANSWERED)
+
+
+def test_a_flush_killed_after_taking_its_batch_is_finished_by_the_next(client, services,
+                                                                     drain):
+    play(client, "ATUid_half", INPUTS)
+    taken = services.redis.eval(ingest._TAKE_BATCH, 2, ingest.EVENTS_KEY,
+                                ingest.PROCESSING_KEY, 4)
+    assert len(taken) == 4 and ingest.waiting(services.redis) == len(INPUTS) + 1
+    drain()
+    assert answers_by_step(services) == sorted(ANSWERED)
+    assert ingest.waiting(services.redis) == 0
 
 
 def test_concurrent_deliveries_of_one_request_advance_the_session_once(settings, services,

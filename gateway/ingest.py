@@ -1,0 +1,115 @@
+"""The events of every session, on their way from the webhooks to SQL, in batches.
+
+A webhook appends its session's events to one Redis list, in the same transaction that
+saves the session's state, and makes sure a flush job is queued. The flush job moves a
+batch to a processing list, files the whole batch in one database transaction, and only
+then drops it. A flush killed midway leaves its batch in the processing list, and the next
+flush files it first; filing is idempotent (unique keys), so nothing is lost or doubled.
+One flusher runs at a time (a Redis lock), which also keeps each session's events in order.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from typing import Any
+
+import redis
+import rq
+from rq import Retry
+
+log = logging.getLogger(__name__)
+
+EVENTS_KEY = "kuma:events"
+PROCESSING_KEY = "kuma:events:processing"
+LOCK_KEY = "kuma:events:flusher"
+PENDING_KEY = "kuma:events:flush-queued"
+FLUSH_JOB = "gateway.ingest.flush_events"
+FLUSH_RETRY = Retry(max=10, interval=[1, 5, 15, 60, 300])
+BATCH_SIZE = 500
+LOCK_SECONDS = 60  # a dead flusher's lock frees itself after this
+
+# Move up to ARGV[1] records from the head of KEYS[1] to KEYS[2], atomically; return them.
+_TAKE_BATCH = """
+local items = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+if #items > 0 then
+  redis.call('LTRIM', KEYS[1], #items, -1)
+  for i = 1, #items, 100 do
+    redis.call('RPUSH', KEYS[2], unpack(items, i, math.min(i + 99, #items)))
+  end
+end
+return items
+"""
+
+# Take the flusher's lock if free, or if this owner already holds it (a retried job).
+_ACQUIRE = """
+local holder = redis.call('GET', KEYS[1])
+if holder == false or holder == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]))
+  return 1
+end
+return 0
+"""
+
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def push(pipe: Any, context: dict[str, Any], events: list[dict[str, Any]],
+         reply: dict[str, Any] | None = None) -> None:
+    """Append one turn's events to the list, inside the caller's Redis transaction."""
+    record = {"context": context, "events": events, "reply": reply}
+    pipe.rpush(EVENTS_KEY, json.dumps(record, separators=(",", ":"), ensure_ascii=False))
+
+
+def kick(client: redis.Redis, queue: rq.Queue) -> None:
+    """Queue a flush job unless one is already queued and has not started."""
+    if client.set(PENDING_KEY, "1", nx=True, ex=LOCK_SECONDS):
+        queue.enqueue_call(FLUSH_JOB, retry=FLUSH_RETRY, description="file session events")
+
+
+def flush_events() -> int:
+    """RQ job: file every waiting event in batches; return how many records were filed."""
+    from gateway.services import for_worker
+
+    job = rq.get_current_job()
+    return drain(for_worker(), owner=job.id if job else secrets.token_hex(8))
+
+
+def drain(services: Any, *, owner: str, batch_size: int = BATCH_SIZE) -> int:
+    """File waiting records until the list is empty; 0 if another flusher is at work."""
+    from gateway.jobs import file_records
+
+    client = services.redis
+    if not client.eval(_ACQUIRE, 1, LOCK_KEY, owner, LOCK_SECONDS):
+        return 0
+    filed = 0
+    try:
+        client.delete(PENDING_KEY)  # events pushed from now on need a new flush
+        while True:
+            batch = client.lrange(PROCESSING_KEY, 0, -1)  # a killed flush's batch comes first
+            if not batch:
+                batch = client.eval(_TAKE_BATCH, 2, EVENTS_KEY, PROCESSING_KEY, batch_size)
+            if not batch:
+                break
+            file_records(services, [json.loads(item) for item in batch])
+            with client.pipeline(transaction=True) as pipe:
+                pipe.delete(PROCESSING_KEY)
+                pipe.expire(LOCK_KEY, LOCK_SECONDS)
+                pipe.execute()
+            filed += len(batch)
+    finally:
+        client.eval(_RELEASE, 1, LOCK_KEY, owner)
+    if client.llen(EVENTS_KEY):
+        kick(client, services.queue)  # pushed while we were releasing
+    if filed:
+        log.info("filed %d session event record(s)", filed)
+    return filed
+
+
+def waiting(client: redis.Redis) -> int:
+    """Return how many records wait to be filed (for metrics and health)."""
+    return client.llen(EVENTS_KEY) + client.llen(PROCESSING_KEY)
