@@ -12,7 +12,11 @@
      │    └── RecipientOptedOutError  the provider refuses: the recipient opted out (never retry)
      ├── PhoneNumberError       a phone number cannot be understood
      ├── PhoneTokenError        an encrypted phone number is tampered or from another key
-     └── SessionBusyError       a session's Redis lock was not free in time (store.lock)
+     ├── CenterImportError      a centres CSV is wrong: every `file:line: message` of it
+     ├── SessionBusyError       a session's Redis lock was not free in time (store.lock)
+     ├── ArgumentError          a user's argument is malformed; the message names it (→ 400)
+     │    └── WeekError         not an ISO week (YYYY-Www), or a week range runs backwards
+     └── NotFoundError          a named thing (centre, API token, …) does not exist (→ 404)
 """
 
 from __future__ import annotations
@@ -98,5 +102,29 @@ class PhoneTokenError(KumaError):
     """An encrypted phone number cannot be decrypted: tampered, corrupt or another key."""
 
 
+class CenterImportError(KumaError):
+    """A centres file cannot be imported; `errors` lists every `file:line: message`."""
+
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = errors
+        super().__init__("\n".join(errors))
+
+
 class SessionBusyError(KumaError):
     """Another request holds this session's lock and did not let go in time."""
+
+
+class ArgumentError(KumaError):
+    """An argument given by a user (CLI option, API parameter) is malformed."""
+
+    status_code = 400
+
+
+class WeekError(ArgumentError):
+    """A week is not an ISO week "YYYY-Www", or a range of weeks runs backwards."""
+
+
+class NotFoundError(KumaError):
+    """A thing named by a user (a centre code, a token name) does not exist."""
+
+    status_code = 404

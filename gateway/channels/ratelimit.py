@@ -3,9 +3,10 @@
 Providers cap messages per second per account; going over gets 429s (Twilio 20429,
 14107) or silent queueing. Workers ask a RateLimiter before each send and wait (or
 requeue the job) for the time it answers. `TokenBucket` is the pure arithmetic, with the
-clock given; `LocalRateLimiter` holds buckets in one process. A Redis-backed limiter for
-many workers keeps the same two numbers per provider (tokens, updated) under one key and
-applies `TokenBucket.take` atomically (a Lua script or WATCH/MULTI).
+clock given; `LocalRateLimiter` holds buckets in one process. The limiter every worker
+shares, `gateway.outbound.RedisRateLimiter`, keeps the same two numbers per provider
+(tokens, updated) under one Redis key and applies `TokenBucket.take` in a Lua script
+(channels know no Redis, so it lives there).
 """
 
 from __future__ import annotations

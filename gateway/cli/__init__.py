@@ -22,6 +22,7 @@ COMMANDS = {
     "report": "gateway.cli.report:report",
     "messages": "gateway.cli.messages:messages",
     "tokens": "gateway.cli.tokens:tokens",
+    "staff": "gateway.cli.invite:staff",
 }
 
 

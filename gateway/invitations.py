@@ -1,0 +1,326 @@
+"""Invitations to an SMS survey after a visit: mothers rarely dial on their own.
+
+Staff invite a mother from the command line (`gateway invite`) or by SMS from a registered
+staff phone: `VISITE 76123456` in French, `TAALI 76123456` in Bambara ("taali", going: the
+visit made). The invitation SMS goes out `INVITATION_DELAY` minutes after the visit, moved
+out of the quiet hours, at most once per contact per `INVITATION_MIN_INTERVAL` days, and
+never to an opted-out contact. When it is sent, `kuma:invitation:<phone hash>` tells the
+runner which centre and flow her reply starts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import logging
+import re
+import zoneinfo
+
+import rq
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from gateway import outbox, phones
+from gateway.db import session_scope
+from gateway.engine import gsm, inputs
+from gateway.errors import ArgumentError, NotFoundError, PhoneNumberError
+from gateway.models import (Center, Contact, Invitation, InvitationStatus, MessagePurpose,
+                            MessageStatus, OutboundMessage, StaffPhone, utcnow)
+from gateway.services import Services
+from gateway.sql import insert_ignore
+
+log = logging.getLogger(__name__)
+
+INVITATION_KEY = "kuma:invitation:{phone_hash}"
+INVITATION_TTL = 3 * 24 * 3600  # she may answer the evening after, or the next days
+VISIT_KEYWORDS = frozenset({"visite", "visit", "taali"})
+DEFAULT_LANGUAGE = "fr"
+SINGLE_SEGMENT = 160  # GSM-7 septets
+MIN_NAME = 12  # below this, a second segment is better than an unreadable name
+
+# Texts for phones, folded to GSM-7 before sending. NEEDS NATIVE REVIEW: the Bambara
+# lines are a first draft (move them to locales/ once its owner takes msgids).
+TEXTS = {
+    "fr": {
+        "invitation": "{center}: merci pour votre visite. Donnez votre avis (gratuit, "
+                      "3 min): repondez 1 a ce SMS.",
+        "scheduled": "Invitation pour {phone}: SMS le {when}.",
+        "opted_out": "Pas d'invitation pour {phone}: ce numero ne veut plus de SMS.",
+        "recent": "Pas d'invitation pour {phone}: deja invite(e) ces {days} derniers jours.",
+        "bad_number": "Numero illisible. Ecrivez par exemple: VISITE 76123456",
+    },
+    "bm": {
+        "invitation": "{center}: i ni ce i nali la. I hakilina fɔ an ye (a sɔngɔ tɛ, "
+                      "miniti 3): 1 ci nin SMS in jaabi la.",
+        "scheduled": "Welekan {phone} ye: SMS bɛna taa {when}.",
+        "opted_out": "Welekan tɛ {phone} ye: a ma sɔn SMS ma tugun.",
+        "recent": "Welekan tɛ {phone} ye: a welela tile {days} laban ninnu kɔnɔ.",
+        "bad_number": "Nimɔrɔ ma se ka kalan. A sɛbɛn i n'a fɔ: TAALI 76123456",
+    },
+}
+
+_DISPATCH = "kuma_dispatch_after_commit"
+
+
+@dataclasses.dataclass(frozen=True)
+class Scheduled:
+    """What `invite` did, for a person to read: never the whole number."""
+
+    invitation_id: int
+    status: InvitationStatus
+    reason: str | None  # why skipped: "opted_out" or "recent"
+    phone: str  # masked
+    center_code: str
+    center_name: str
+    flow_id: str
+    send_at: dt.datetime
+    message_id: int | None
+
+
+# --- scheduling ---------------------------------------------------------------------------
+
+def outside_quiet_hours(moment: dt.datetime, window: tuple[dt.time, dt.time] | None,
+                        tz: zoneinfo.ZoneInfo) -> dt.datetime:
+    """Return `moment`, or the end of the quiet hours it falls in (window may cross midnight)."""
+    if window is None or window[0] == window[1]:
+        return moment
+    start, end = window
+    local = moment.astimezone(tz)
+    clock = local.time()
+    day = local.date()
+    if start < end:
+        quiet = start <= clock < end
+    else:
+        quiet = clock >= start or clock < end
+        if clock >= start:
+            day += dt.timedelta(days=1)
+    if not quiet:
+        return moment
+    return dt.datetime.combine(day, end, tzinfo=tz).astimezone(dt.timezone.utc)
+
+
+def invitation_text(center_name: str, language: str | None) -> str:
+    """Return the invitation SMS for a centre, in GSM-7, in one segment when it fits."""
+    template = TEXTS.get(language or "", TEXTS[DEFAULT_LANGUAGE])["invitation"]
+    name = gsm.prepare_sms(center_name.strip())
+    if not name.lower().startswith("cscom"):
+        name = f"CSCom {name}"
+    text = gsm.prepare_sms(template.format(center=name))
+    overflow = gsm.count(text).units - SINGLE_SEGMENT
+    if overflow > 0:
+        # A long centre name is cut rather than paying for a second segment.
+        name = name[:max(MIN_NAME, len(name) - overflow - 1)].rstrip() + "."
+        text = gsm.prepare_sms(template.format(center=name))
+    return text
+
+
+def schedule_invitation(db: so.Session, services: Services, *, center_code: str, phone: str,
+                        flow_id: str | None = None, visit_at: dt.datetime | None = None,
+                        now: dt.datetime) -> Invitation:
+    """Plan the invitation SMS after a visit; its send job is enqueued when `db` commits.
+
+    Raises PhoneNumberError, NotFoundError (centre, flow) or ArgumentError (naive times).
+    An opted-out or recently invited contact gets an invitation with status `skipped`.
+    """
+    invitation, _ = _schedule(db, services, center_code=center_code, phone=phone,
+                              flow_id=flow_id, visit_at=visit_at, now=now)
+    return invitation
+
+
+def _schedule(db: so.Session, services: Services, *, center_code: str, phone: str,
+              flow_id: str | None, visit_at: dt.datetime | None,
+              now: dt.datetime) -> tuple[Invitation, str | None]:
+    settings = services.settings
+    e164 = phones.normalise(phone)
+    center = _center(db, center_code)
+    flow_id = _flow_id(services, flow_id)
+    for name, value in (("now", now), ("visit_at", visit_at)):
+        if value is not None and value.utcoffset() is None:
+            raise ArgumentError(f"{name}: a time with its time zone is needed, got {value}")
+    visit = visit_at or now
+    send_at = max(visit + dt.timedelta(minutes=settings.invitation_delay), now)
+    send_at = outside_quiet_hours(send_at, settings.quiet_window, settings.tz)
+
+    phone_hash = services.vault.hash(e164)
+    insert_ignore(db, Contact, {"phone_hash": phone_hash,
+                                "phone_encrypted": services.vault.encrypt(e164),
+                                "center_id": center.id}, ["phone_hash"])
+    # The row lock makes two invitations for one mother at once take turns (PostgreSQL;
+    # SQLite's BEGIN IMMEDIATE already serialises writers).
+    contact = db.scalars(sa.select(Contact).where(Contact.phone_hash == phone_hash)
+                         .with_for_update()).one()
+    invitation = Invitation(center_id=center.id, contact_id=contact.id, flow_id=flow_id,
+                            visit_at=visit, send_at=send_at, status=InvitationStatus.SCHEDULED)
+    reason = _skip_reason(db, services, contact, send_at)
+    db.add(invitation)
+    if reason is not None:
+        invitation.status = InvitationStatus.SKIPPED
+        db.flush()
+        log.info("invitation %s to %s skipped: %s", invitation.id, phones.mask(e164), reason)
+        return invitation, reason
+    contact.center_id = center.id
+    db.flush()
+    language = contact.language or services.store.contact_prefs(phone_hash).get("language")
+    message_id, _ = outbox.queue_message(
+        db, contact_id=contact.id, body=invitation_text(center.name, language),
+        purpose=MessagePurpose.INVITATION, center_id=center.id,
+        dedupe_key=f"invitation:{invitation.id}", send_after=send_at)
+    invitation.message_id = message_id
+    db.flush()
+    dispatch_after_commit(db, services.queue, [message_id],
+                          at=send_at if send_at > now else None)
+    log.info("invitation %s to %s for centre %s at %s", invitation.id, phones.mask(e164),
+             center.code, send_at.isoformat())
+    return invitation, None
+
+
+def _center(db: so.Session, code: str) -> Center:
+    center = db.scalars(sa.select(Center).where(
+        sa.func.upper(Center.code) == (code or "").strip().upper())).first()
+    if center is None:
+        raise NotFoundError(f"centre {code!r} not found (see `gateway centers list`)")
+    return center
+
+
+def _flow_id(services: Services, flow_id: str | None) -> str:
+    if flow_id is None:
+        return services.flows.default().id
+    if services.flows.live(flow_id) is None:
+        known = ", ".join(sorted(services.flows.flows)) or "none"
+        raise NotFoundError(f"flow {flow_id!r} not found (live flows: {known})")
+    return flow_id
+
+
+def _skip_reason(db: so.Session, services: Services, contact: Contact,
+                 send_at: dt.datetime) -> str | None:
+    if contact.opted_out or services.store.is_opted_out(contact.phone_hash):
+        return "opted_out"
+    interval = dt.timedelta(days=services.settings.invitation_min_interval)
+    if not interval:
+        return None
+    recent = db.scalar(sa.select(Invitation.id).where(
+        Invitation.contact_id == contact.id,
+        Invitation.status.in_([InvitationStatus.SCHEDULED, InvitationStatus.SENT]),
+        Invitation.send_at > send_at - interval,
+        Invitation.send_at < send_at + interval).limit(1))
+    return "recent" if recent is not None else None
+
+
+def dispatch_after_commit(db: so.Session, queue: rq.Queue, message_ids: list[int], *,
+                          at: dt.datetime | None = None) -> None:
+    """Enqueue the messages' send jobs once `db` commits; forget them if it rolls back."""
+    pending = db.info.get(_DISPATCH)
+    if pending is None:
+        pending = db.info[_DISPATCH] = []
+        sa.event.listen(db, "after_commit", _dispatch_pending)
+        sa.event.listen(db, "after_rollback", _drop_pending)
+    pending.append((queue, list(message_ids), at))
+
+
+def _dispatch_pending(db: so.Session) -> None:
+    pending, db.info[_DISPATCH] = db.info.get(_DISPATCH) or [], []
+    for queue, message_ids, at in pending:
+        outbox.dispatch(queue, message_ids, at=at)
+
+
+def _drop_pending(db: so.Session) -> None:
+    db.info[_DISPATCH] = []
+
+
+def invite(services: Services, *, center_code: str, phone: str, flow_id: str | None = None,
+           visit_at: dt.datetime | None = None, now: dt.datetime | None = None) -> Scheduled:
+    """Schedule an invitation in its own transaction, then enqueue its SMS; say what was done."""
+    now = now or utcnow()
+    with session_scope(services.sessionmaker) as db:
+        invitation, reason = _schedule(db, services, center_code=center_code, phone=phone,
+                                       flow_id=flow_id, visit_at=visit_at, now=now)
+        center = db.get(Center, invitation.center_id)
+        done = Scheduled(invitation_id=invitation.id, status=invitation.status, reason=reason,
+                         phone=phones.mask(phones.normalise(phone)), center_code=center.code,
+                         center_name=center.name, flow_id=invitation.flow_id,
+                         send_at=invitation.send_at, message_id=invitation.message_id)
+    return done
+
+
+# --- after sending (called by gateway.outbound) --------------------------------------------
+
+def on_message_sent(db: so.Session, message: OutboundMessage) -> tuple[str, str, str] | None:
+    """Mark the invitation of a sent message sent; return (phone hash, centre, flow) or None."""
+    if message.purpose != MessagePurpose.INVITATION:
+        return None
+    row = db.execute(
+        sa.select(Invitation, Center.code, Contact.phone_hash)
+        .join(Center, Center.id == Invitation.center_id)
+        .join(Contact, Contact.id == Invitation.contact_id)
+        .where(Invitation.message_id == message.id)).first()
+    if row is None:
+        return None
+    invitation, center_code, phone_hash = row
+    invitation.status = InvitationStatus.SENT
+    return phone_hash, center_code, invitation.flow_id
+
+
+def on_message_final(db: so.Session, message: OutboundMessage) -> None:
+    """Mark the invitation of a message that will not be sent skipped or failed."""
+    if message.purpose != MessagePurpose.INVITATION:
+        return
+    status = (InvitationStatus.SKIPPED if message.status == MessageStatus.OPTED_OUT
+              else InvitationStatus.FAILED)
+    db.execute(sa.update(Invitation).where(Invitation.message_id == message.id)
+               .values(status=status))
+
+
+def remember_invitation(services: Services, phone_hash: str, center_code: str,
+                        flow_id: str) -> None:
+    """Tell the runner which centre and flow her reply to the invitation starts."""
+    services.redis.set(INVITATION_KEY.format(phone_hash=phone_hash),
+                       json.dumps({"center": center_code, "flow": flow_id}), ex=INVITATION_TTL)
+
+
+# --- staff SMS ----------------------------------------------------------------------------
+
+def parse_visit_command(text: str) -> str | None:
+    """Return the number in `VISITE 76123456` / `TAALI 76123456` ("" if none), else None."""
+    words = inputs.plain(text or "").split(" ", 1)
+    if not words or words[0] not in VISIT_KEYWORDS:
+        return None
+    rest = words[1] if len(words) > 1 else ""
+    return re.sub(r"[\s.\-]", "", rest)
+
+
+def handle_staff_sms(db: so.Session, services: Services, staff_phone_hash: str, text: str,
+                     now: dt.datetime) -> str | None:
+    """Invite the mother a staff SMS names; return the reply to the staff phone, else None.
+
+    None when the text is not a visit command or the sender is not a registered staff
+    phone: the SMS is then an ordinary one. The send job is enqueued when `db` commits.
+    """
+    number = parse_visit_command(text)
+    if number is None:
+        return None
+    staff = db.execute(
+        sa.select(Center.code, Contact.language)
+        .select_from(StaffPhone)
+        .join(Contact, Contact.id == StaffPhone.contact_id)
+        .join(Center, Center.id == StaffPhone.center_id)
+        .where(Contact.phone_hash == staff_phone_hash)
+        .order_by(StaffPhone.id)).first()
+    if staff is None:
+        return None
+    center_code, language = staff
+    texts = TEXTS.get(language or "", TEXTS[DEFAULT_LANGUAGE])
+    try:
+        e164 = phones.normalise(number)
+    except PhoneNumberError:
+        return gsm.prepare_sms(texts["bad_number"])
+    invitation, reason = _schedule(db, services, center_code=center_code, phone=e164,
+                                   flow_id=None, visit_at=None, now=now)
+    masked = phones.mask(e164)
+    if reason == "opted_out":
+        return gsm.prepare_sms(texts["opted_out"].format(phone=masked))
+    if reason == "recent":
+        return gsm.prepare_sms(texts["recent"].format(
+            phone=masked, days=services.settings.invitation_min_interval))
+    when = invitation.send_at.astimezone(services.settings.tz).strftime("%d/%m %H:%M")
+    return gsm.prepare_sms(texts["scheduled"].format(phone=masked, when=when))

@@ -1,0 +1,1 @@
+"""Tests of gateway.invitations and the `gateway invite`/`staff`/`messages` commands."""

@@ -1,0 +1,1 @@
+"""Tests of gateway.outbound: sending through the providers' SDKs, delivery reports."""
