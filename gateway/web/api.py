@@ -1,0 +1,138 @@
+"""The JSON API for coordinators and scripts, behind bearer tokens (`gateway tokens create`).
+
+    GET  /api/v1/centers                              every centre
+    GET  /api/v1/centers/<code>/scores?from=&to=      scores per week and dimension
+    POST /api/v1/invitations                          invite a mother after a visit
+
+Errors are JSON objects `{"error": message}`; a missing, unknown or revoked token gets
+401 with `WWW-Authenticate: Bearer`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from gateway import phones
+from gateway.api_tokens import verify_token
+from gateway.app import services_of
+from gateway.db import session_scope
+from gateway.errors import ArgumentError, KumaError, NotFoundError
+from gateway.models import Center, utcnow
+
+log = logging.getLogger(__name__)
+
+blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _error(status: int, message: str, **headers: str):
+    response = jsonify(error=message)
+    response.status_code = status
+    response.headers.update(headers)
+    return response
+
+
+@blueprint.before_request
+def authenticate():
+    """Refuse requests without an active bearer token."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return _error(401, "this API needs `Authorization: Bearer <token>` "
+                      "(create one with `gateway tokens create NAME`)",
+                      **{"WWW-Authenticate": 'Bearer realm="kuma"'})
+    with session_scope(services_of(current_app).sessionmaker) as db:
+        found = verify_token(db, token.strip())
+        g.api_token = found.name if found else None
+    if g.api_token is None:
+        return _error(401, "unknown or revoked API token",
+                      **{"WWW-Authenticate": 'Bearer realm="kuma", error="invalid_token"'})
+    return None
+
+
+@blueprint.errorhandler(KumaError)
+def kuma_error(error: KumaError):
+    """Answer a refused request with its reason: 404 for unknown things, else 400."""
+    status = getattr(error, "status_code", 400)
+    log.info("API request refused (%s): %s", status, phones.mask_numbers_in_text(str(error)))
+    return _error(status, str(error))
+
+
+@blueprint.errorhandler(HTTPException)
+def http_error(error: HTTPException):
+    """Answer HTTP errors in JSON, like the rest of the API."""
+    return _error(error.code or 500, error.description or error.name)
+
+
+@blueprint.get("/centers")
+def centers():
+    """List every centre."""
+    with session_scope(services_of(current_app).sessionmaker) as db:
+        found = db.scalars(sa.select(Center).order_by(Center.code)).all()
+        return jsonify([{"code": c.code, "name": c.name, "district": c.district,
+                         "ussd_extension": c.ussd_extension, "sms_keyword": c.sms_keyword}
+                        for c in found])
+
+
+@blueprint.get("/centers/<code>/scores")
+def center_scores(code: str):
+    """Return one centre's scores from `from` to `to` (default: the current week)."""
+    from reports.exports import as_dicts
+    from reports.scores import check_range, compute_scores, current_week
+
+    services = services_of(current_app)
+    week_to = request.args.get("to") or current_week(utcnow(), services.settings.tz)
+    week_from = request.args.get("from") or week_to
+    check_range(week_from, week_to)
+    with session_scope(services.sessionmaker) as db:
+        if db.scalar(sa.select(Center.id).where(Center.code == code)) is None:
+            raise NotFoundError(f"no centre with code {code!r}")
+        rows = compute_scores(db, centers=[code], week_from=week_from, week_to=week_to,
+                              min_respondents=services.settings.min_respondents)
+    return jsonify(as_dicts(rows))
+
+
+@blueprint.post("/invitations")
+def invitations():
+    """Schedule an SMS survey invitation after a visit; 202 with what was scheduled."""
+    from gateway.invitations import invite
+
+    services = services_of(current_app)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ArgumentError("body: send a JSON object {center, phone, flow?, visit_at?}")
+    center, phone = _text(body, "center"), _text(body, "phone")
+    flow = _text(body, "flow", required=False)
+    visit_at = _moment(body.get("visit_at"), services.settings.tz)
+    # invite() commits, then enqueues the SMS for send_at (schedule_invitation in a transaction).
+    done = invite(services, center_code=center, phone=phone, flow_id=flow, visit_at=visit_at,
+                  now=utcnow())
+    return jsonify({"id": done.invitation_id, "center": done.center_code, "phone": done.phone,
+                    "flow": done.flow_id, "status": str(done.status), "reason": done.reason,
+                    "send_at": done.send_at.isoformat()}), 202
+
+
+def _text(body: dict, name: str, *, required: bool = True) -> str | None:
+    value = body.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ArgumentError(f"{name}: {'required, ' if required else ''}a non-empty string")
+    return value.strip()
+
+
+def _moment(value: object, tz: dt.tzinfo) -> dt.datetime | None:
+    """Read visit_at: ISO 8601; a time without offset is the centre's local time."""
+    if value is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise ArgumentError(f"visit_at: {value!r} is not an ISO 8601 date and time, "
+                            "e.g. 2025-03-04T09:30 or 2025-03-04T09:30:00Z")
+    return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment

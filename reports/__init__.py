@@ -1,0 +1,5 @@
+"""Reports: scores aggregated in SQL, weekly summaries, run charts and exports.
+
+Everything here reads the answers tables through SQLAlchemy and formats plain rows; no
+Flask, no Redis, no providers.
+"""
