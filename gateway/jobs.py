@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from gateway import outbox
+from gateway import ingest, outbox
 from gateway.db import session_scope
 from gateway.models import (Answer, Center, Contact, MessagePurpose, SessionStatus,
                             SurveySession, iso_week)
@@ -35,7 +35,7 @@ def file_records(services: Services, records: list[dict[str, Any]]) -> list[int]
     Returns the ids of the new outbound SMS, which are queued for sending after commit.
     """
     to_send: list[int] = []
-    with session_scope(services.sessionmaker) as db:
+    with session_scope(services.sessionmaker, immediate=True) as db:
         contacts: dict[str, Contact] = {}
         sessions: dict[str, SurveySession] = {}
         for record in records:
@@ -131,8 +131,15 @@ def _answer(db: so.Session, event: dict[str, Any], session: SurveySession,
 
 
 def sweep_sessions() -> dict[str, int]:
-    """Mark sessions whose state has lapsed in Redis: USSD abandoned, SMS expired."""
-    return sweep(for_worker(), now=dt.datetime.now(dt.timezone.utc))
+    """Mark sessions whose state has lapsed in Redis (USSD abandoned, SMS expired).
+
+    Also makes sure waiting events get filed, should a webhook have died between saving
+    them and queueing their flush.
+    """
+    services = for_worker()
+    if ingest.waiting(services.redis):
+        ingest.kick(services.redis, services.queue)
+    return sweep(services, now=dt.datetime.now(dt.timezone.utc))
 
 
 def sweep(services: Services, *, now: dt.datetime) -> dict[str, int]:
@@ -141,7 +148,7 @@ def sweep(services: Services, *, now: dt.datetime) -> dict[str, int]:
     ussd_cutoff = now - dt.timedelta(seconds=settings.ussd_session_ttl
                                      + settings.ussd_resume_window + 60)
     ended = {"ussd": 0, "sms": 0}
-    with session_scope(services.sessionmaker) as db:
+    with session_scope(services.sessionmaker, immediate=True) as db:
         ended["ussd"] = db.execute(
             sa.update(SurveySession)
             .where(SurveySession.status == SessionStatus.ACTIVE,

@@ -50,12 +50,13 @@ def hold_database(services: Services):
 
     class Hold:
         def __enter__(self):
-            self.connection = services.engine.connect()
+            self.connection = services.engine.connect().execution_options(
+                sqlite_immediate=True)  # SQLite: BEGIN IMMEDIATE takes the write lock
             if services.engine.dialect.name == "postgresql":
                 self.transaction = self.connection.begin()
                 self.connection.exec_driver_sql("LOCK TABLE answers IN ACCESS EXCLUSIVE MODE")
             else:
-                self.transaction = self.connection.begin()  # BEGIN IMMEDIATE: the write lock
+                self.transaction = self.connection.begin()
             return self
 
         def __exit__(self, *exc):

@@ -1,0 +1,117 @@
+"""`GET /healthz` for load balancers and `GET /metrics` for Prometheus.
+
+A load balancer waits a second or two at most, and a database or Redis that is down may
+not refuse a connection but leave it hanging: each check runs in a daemon thread and is
+reported as an error when it has not answered within CHECK_TIMEOUT. Daemon threads, so
+that a check stuck on a dead socket never keeps the process from exiting; a semaphore, so
+that stuck checks cannot pile up without bound while the backend stays down.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify
+
+from gateway import metrics
+from gateway.app import services_of
+from gateway.services import Services
+
+log = logging.getLogger(__name__)
+
+blueprint = Blueprint("health", __name__)
+
+CHECK_TIMEOUT = 1.5  # seconds for both checks, which run side by side
+REASON_LENGTH = 120
+_in_flight = threading.BoundedSemaphore(16)
+
+
+class _Check:
+    """One check running in a daemon thread."""
+
+    def __init__(self, part: str, check: Callable[[Services], Any], services: Services):
+        self.part = part
+        self.done = threading.Event()
+        self.result: Any = None
+        self.error: BaseException | None = None
+        if not _in_flight.acquire(blocking=False):
+            self.error = RuntimeError("earlier checks are still waiting for an answer")
+            self.done.set()
+            return
+        threading.Thread(target=self._run, args=(check, services), daemon=True,
+                         name=f"healthz-{part}").start()
+
+    def _run(self, check: Callable[[Services], Any], services: Services) -> None:
+        try:
+            self.result = check(services)
+        except Exception as error:  # any failure of a backend is what /healthz reports
+            self.error = error
+        finally:
+            _in_flight.release()
+            self.done.set()
+
+    def outcome(self, deadline: float) -> tuple[str, Any]:
+        """Return ("ok", result) or ("error: <short reason>", None)."""
+        if not self.done.wait(max(deadline - time.monotonic(), 0)):
+            reason = f"no answer within {CHECK_TIMEOUT:g} s"
+        elif self.error is not None:
+            reason = _short(self.error)
+        else:
+            return "ok", self.result
+        log.warning("healthz: %s %s", self.part, reason)
+        metrics.FAILURES.labels(kind=f"health_{self.part}").inc()
+        return f"error: {reason}", None
+
+
+@blueprint.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    """Answer 200 when the database and Redis answer, else 503 naming the failing part."""
+    services = services_of(current_app)
+    deadline = time.monotonic() + CHECK_TIMEOUT
+    database = _Check("database", _check_database, services)
+    redis_check = _Check("redis", _check_redis, services)
+    body: dict[str, Any] = {"status": "ok"}
+    body["database"], _ = database.outcome(deadline)
+    body["redis"], queue = redis_check.outcome(deadline)
+    if queue is not None:
+        body["queue"] = queue
+    healthy = body["database"] == "ok" and body["redis"] == "ok"
+    if not healthy:
+        body["status"] = "error"
+    return jsonify(body), 200 if healthy else 503
+
+
+@blueprint.get("/metrics")
+def prometheus_metrics() -> Response:
+    """Answer the Prometheus text exposition of Kuma's metrics and queue gauges."""
+    body, content_type = metrics.exposition(services_of(current_app).queue)
+    return Response(body, content_type=content_type)
+
+
+def _check_database(services: Services) -> None:
+    # The driver's own connection: one round trip, and no SQLAlchemy transaction that a
+    # writer holding SQLite's lock could make it wait for.
+    connection = services.engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute("SELECT 1")
+        cursor.close()
+    finally:
+        connection.close()
+
+
+def _check_redis(services: Services) -> dict[str, int]:
+    services.redis.ping()
+    return {"queued": services.queue.count, "failed": services.queue.failed_job_registry.count}
+
+
+def _short(error: BaseException) -> str:
+    """Name the error and the first line of its message, cut to fit a status page."""
+    cause = getattr(error, "orig", None) or error  # SQLAlchemy wraps the driver's error
+    lines = str(cause).strip().splitlines()
+    text = f"{type(cause).__name__}: {lines[0]}" if lines else type(cause).__name__
+    return text if len(text) <= REASON_LENGTH else text[:REASON_LENGTH - 1] + "…"
