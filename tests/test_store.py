@@ -301,3 +301,6 @@ def test_processes_starting_together_start_one_server(tmp_path: Path) -> None:
     pids = {child.communicate(timeout=60)[0].strip() for child in children}
 
     assert len(pids) == 1 and pids != {""}
+    # The last of them stopped it, though they all left together.
+    assert not (tmp_path / "var" / "redis.db.settings").exists()
+    assert (tmp_path / "var" / "redis.db").is_file()
