@@ -6,11 +6,14 @@ changes it (`gateway centers import`, start-up, the scheduler's hourly refresh).
 
 from __future__ import annotations
 
+import time
+
 import redis
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 KEY = "{prefix}:centers:{kind}"  # kinds: code, extension, keyword
+CACHE_SECONDS = 30  # each process keeps answers this long: centres change rarely
 
 
 class CenterDirectory:
@@ -19,6 +22,7 @@ class CenterDirectory:
     def __init__(self, redis_client: redis.Redis, *, prefix: str = "kuma") -> None:
         self.redis = redis_client
         self.prefix = prefix
+        self._cache: dict[tuple[str, str], tuple[float, str | None]] = {}
 
     def _key(self, kind: str) -> str:
         return KEY.format(prefix=self.prefix, kind=kind)
@@ -38,6 +42,7 @@ class CenterDirectory:
                 if mapping:
                     pipe.hset(self._key(kind), mapping=mapping)
             pipe.execute()
+        self._cache.clear()
         return len(rows)
 
     def by_code(self, code: str) -> str | None:
@@ -57,5 +62,13 @@ class CenterDirectory:
         return self.by_code(typed) or self.by_extension(typed)
 
     def _get(self, kind: str, field: str) -> str | None:
+        now = time.monotonic()
+        cached = self._cache.get((kind, field))
+        if cached is not None and cached[0] > now:
+            return cached[1]
         value = self.redis.hget(self._key(kind), field)
-        return value.decode() if isinstance(value, bytes) else value
+        found = value.decode() if isinstance(value, bytes) else value
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[(kind, field)] = (now + CACHE_SECONDS, found)
+        return found

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import time
 from typing import Any
 
 import redis
@@ -29,6 +30,7 @@ FLUSH_JOB = "gateway.ingest.flush_events"
 FLUSH_RETRY = Retry(max=10, interval=[1, 5, 15, 60, 300])
 BATCH_SIZE = 500
 LOCK_SECONDS = 60  # a dead flusher's lock frees itself after this
+LINGER_SECONDS = 0.25  # wait this long for more events before ending a flush: fewer jobs
 
 # Move up to ARGV[1] records from the head of KEYS[1] to KEYS[2], atomically; return them.
 _TAKE_BATCH = """
@@ -58,17 +60,28 @@ return 0
 """
 
 
+def record_json(context: dict[str, Any], events: list[dict[str, Any]],
+                reply: dict[str, Any] | None = None) -> str:
+    """Return one turn's record as it is stored in the list."""
+    record = {"context": context, "events": events, "reply": reply}
+    return json.dumps(record, separators=(",", ":"), ensure_ascii=False)
+
+
 def push(pipe: Any, context: dict[str, Any], events: list[dict[str, Any]],
          reply: dict[str, Any] | None = None) -> None:
     """Append one turn's events to the list, inside the caller's Redis transaction."""
-    record = {"context": context, "events": events, "reply": reply}
-    pipe.rpush(EVENTS_KEY, json.dumps(record, separators=(",", ":"), ensure_ascii=False))
+    pipe.rpush(EVENTS_KEY, record_json(context, events, reply))
+
+
+def queue_flush(queue: rq.Queue) -> None:
+    """Queue a flush job (when the caller has just set the flush flag itself)."""
+    queue.enqueue_call(FLUSH_JOB, retry=FLUSH_RETRY, description="file session events")
 
 
 def kick(client: redis.Redis, queue: rq.Queue) -> None:
     """Queue a flush job unless one is already queued and has not started."""
     if client.set(PENDING_KEY, "1", nx=True, ex=LOCK_SECONDS):
-        queue.enqueue_call(FLUSH_JOB, retry=FLUSH_RETRY, description="file session events")
+        queue_flush(queue)
 
 
 def flush_events() -> int:
@@ -76,10 +89,12 @@ def flush_events() -> int:
     from gateway.services import for_worker
 
     job = rq.get_current_job()
-    return drain(for_worker(), owner=job.id if job else secrets.token_hex(8))
+    return drain(for_worker(), owner=job.id if job else secrets.token_hex(8),
+                 linger=LINGER_SECONDS)
 
 
-def drain(services: Any, *, owner: str, batch_size: int = BATCH_SIZE) -> int:
+def drain(services: Any, *, owner: str, batch_size: int = BATCH_SIZE,
+          linger: float = 0.0) -> int:
     """File waiting records until the list is empty; 0 if another flusher is at work."""
     from gateway.jobs import file_records
 
@@ -93,6 +108,10 @@ def drain(services: Any, *, owner: str, batch_size: int = BATCH_SIZE) -> int:
             batch = client.lrange(PROCESSING_KEY, 0, -1)  # a killed flush's batch comes first
             if not batch:
                 batch = client.eval(_TAKE_BATCH, 2, EVENTS_KEY, PROCESSING_KEY, batch_size)
+            if not batch and linger > 0:
+                time.sleep(linger)  # under load, more events are on their way
+                linger = 0
+                continue
             if not batch:
                 break
             file_records(services, [json.loads(item) for item in batch])

@@ -9,6 +9,7 @@ database through `gateway.ingest` (a Redis list drained in batches by a job), id
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -23,11 +24,14 @@ from gateway.channels.base import InboundSms, UssdRequest, UssdSessionEnded
 from gateway.engine import inputs
 from gateway.engine.definition import Flow
 from gateway.engine.session import Environment, Trigger, Turn, resume, show, start
-from gateway.errors import ChannelRequestError, EngineUsageError, PhoneNumberError
+from gateway.errors import (ChannelRequestError, EngineUsageError, PhoneNumberError,
+                            SessionBusyError)
 from gateway.services import Services
+from gateway.store import UssdTurns
 
 log = logging.getLogger(__name__)
 
+CAS_ATTEMPTS = 8
 REPLIES_TTL = 3600  # a USSD session id is remembered this long: a late retry is not a new dial
 INBOUND_SEEN_TTL = 3 * 24 * 3600   # longer than any provider keeps retrying a webhook
 INBOUND_SEEN_KEY = "kuma:inbound:{provider}:{message_id}"
@@ -58,6 +62,7 @@ class Runner:
         self.services = services
         self.settings = services.settings
         self.store = services.store
+        self.turns = UssdTurns(services.store)
         self.clock = clock
 
     # --- shared ---------------------------------------------------------------------------
@@ -70,11 +75,7 @@ class Runner:
 
     def identify(self, raw_phone: str) -> tuple[str, str]:
         """Return (E.164, keyed hash) of a provider's phone field; bad numbers are a 400."""
-        try:
-            phone = phones.normalise(raw_phone)
-        except PhoneNumberError as error:
-            raise ChannelRequestError(f"phone number: {error}") from None
-        return phone, self.services.vault.hash(phone)
+        return _identify(self.services.vault, raw_phone)
 
     def flow_of(self, state: dict[str, Any]) -> Flow:
         """Return the exact flow version a session is pinned to."""
@@ -116,53 +117,67 @@ class Runner:
 
     def handle_ussd(self, request: UssdRequest) -> UssdReply:
         """Answer one USSD request with the next screen."""
-        started = time.perf_counter()
         phone, phone_hash = self.identify(request.phone)
         fingerprint = hashlib.sha256(request.text.encode()).hexdigest()[:24]
-        sid = request.session_id
-        with self.store.lock("ussd", sid):
-            remembered = self.store.recall_reply("ussd", sid, fingerprint)
-            if remembered is not None:
-                final, _, text = remembered.partition(" ")
-                log.info("ussd session=%s repeated request: same screen", sid)
+        for _ in range(CAS_ATTEMPTS):
+            snapshot = self.turns.read(request.session_id, phone_hash, fingerprint)
+            if snapshot.reply is not None:
+                final, _, text = snapshot.reply.partition(" ")
+                log.info("ussd session=%s repeated request: same screen", request.session_id)
                 return UssdReply(text, final == "END")
-            state = self.store.load("ussd", sid)
-            if state is None and self.services.redis.exists(
-                    self.store.key("replies", channel="ussd", id=sid)):
+            if snapshot.raw_state is None and snapshot.seen:
                 # Seen before, state gone: it ended or expired. Do not start over mid-menu.
-                texts = self.services.messages.get(
-                    self.store.contact_prefs(phone_hash).get("language") or "fr")
+                texts = self.services.messages.get(snapshot.language or "fr")
                 return UssdReply(texts["expired"], True)
-            if state is None:
-                turn, state = self._open_ussd(request, phone, phone_hash)
-            else:
-                typed = at.new_input(state.get("_text"), request.text)
-                flow = self.flow_of(state)
-                turn = show(flow, state, self.environment()) if typed is None \
-                    else resume(flow, state, typed, self.environment())
-                state = {**state, **turn.state}
-            state["_text"] = request.text
-            reply = UssdReply(turn.reply.text, turn.reply.final)
-            self._commit_ussd(sid, fingerprint, phone_hash, state, turn, reply)
+            reply = self._ussd_turn(request, phone, phone_hash, fingerprint, snapshot)
+            if reply is not None:
+                return reply
+        raise SessionBusyError(f"USSD session {request.session_id} kept changing under us")
+
+    def _ussd_turn(self, request: UssdRequest, phone: str, phone_hash: str, fingerprint: str,
+                   snapshot: Any) -> UssdReply | None:
+        """Run one turn and write it; None when another request changed the session first."""
+        resumed_from = None
+        if snapshot.raw_state is None:
+            turn, state, resumed_from = self._open_ussd(request, phone, phone_hash, snapshot)
+        else:
+            state = json.loads(snapshot.raw_state)
+            typed = at.new_input(state.get("_text"), request.text)
+            flow = self.flow_of(state)
+            turn = show(flow, state, self.environment()) if typed is None \
+                else resume(flow, state, typed, self.environment())
+            state = {**state, **turn.state}
+        state["_text"] = request.text
+        reply = UssdReply(turn.reply.text, turn.reply.final)
+        settings = self.settings
+        record = ingest.record_json(self.context(state), turn.events) if turn.events else None
+        written = self.turns.commit(
+            request.session_id, phone_hash, expected=snapshot.raw_state,
+            state=None if reply.final else _dump(state), fingerprint=fingerprint,
+            reply=("END " if reply.final else "CON ") + reply.text,
+            state_ttl=settings.ussd_session_ttl + settings.ussd_resume_window,
+            replies_ttl=REPLIES_TTL, dropped_ttl=max(settings.ussd_resume_window, 1),
+            record=record, events_key=ingest.EVENTS_KEY, flush_key=ingest.PENDING_KEY,
+            flush_ttl=ingest.LOCK_SECONDS, resumed_from=resumed_from)
+        if not written:
+            return None
+        if written == 2:
+            ingest.queue_flush(self.services.queue)
+        if resumed_from:
+            log.info("ussd session=%s resumes dropped session %s", request.session_id,
+                     resumed_from)
         self.remember(phone_hash, state, turn.events)
-        log.debug("ussd session=%s step=%s final=%s ms=%.1f", sid, state.get("step"),
-                  reply.final, (time.perf_counter() - started) * 1000)
         return reply
 
-    def _open_ussd(self, request: UssdRequest, phone: str,
-                   phone_hash: str) -> tuple[Turn, dict[str, Any]]:
-        dropped = self.store.take_dropped(phone_hash)
-        if dropped:
-            old = self.store.load("ussd", dropped)
+    def _open_ussd(self, request: UssdRequest, phone: str, phone_hash: str,
+                   snapshot: Any) -> tuple[Turn, dict[str, Any], str | None]:
+        if snapshot.dropped and snapshot.dropped != request.session_id:
+            old = self.store.load("ussd", snapshot.dropped)
             if old and old.get("status") == "active":
-                self.store.delete("ussd", dropped)
                 turn = show(self.flow_of(old), old, self.environment())
-                log.info("ussd session=%s resumes dropped session %s", request.session_id,
-                         dropped)
-                return turn, {**old, **turn.state}
+                return turn, {**old, **turn.state}, snapshot.dropped
         _, extension, _ = at.split_service_code(
             request.service_code, request.text, base_codes=self.settings.at_ussd_base_codes)
-        prefs = self.store.contact_prefs(phone_hash)
         center = self.services.directory.by_extension(extension) if extension else None
         if extension and center is None:
             center = self.services.directory.by_code(extension)
@@ -170,47 +185,25 @@ class Runner:
             log.warning("ussd session=%s dialled unknown centre extension %r",
                         request.session_id, extension)
         flow = self.services.flows.default()
-        turn = start(flow, Trigger("ussd", language=prefs.get("language"), center=center),
+        turn = start(flow, Trigger("ussd", language=snapshot.language, center=center),
                      self.environment())
         key = f"ussd:{request.session_id}"
-        return turn, self.new_state(turn, key, phone, phone_hash)
-
-    def _commit_ussd(self, sid: str, fingerprint: str, phone_hash: str, state: dict[str, Any],
-                     turn: Turn, reply: UssdReply) -> None:
-        store, settings = self.store, self.settings
-        keep = settings.ussd_session_ttl + settings.ussd_resume_window
-        with self.services.redis.pipeline(transaction=True) as pipe:
-            pipe.multi()  # RQ queues into an explicit MULTI when given a pipeline
-            session_key = store.key("session", channel="ussd", id=sid)
-            replies_key = store.key("replies", channel="ussd", id=sid)
-            dropped_key = store.key("dropped", phone_hash=phone_hash)
-            if reply.final:
-                pipe.delete(session_key)
-                pipe.delete(dropped_key)
-            else:
-                pipe.set(session_key, _dump(state), ex=keep)
-                pipe.set(dropped_key, sid, ex=max(settings.ussd_resume_window, 1))
-            pipe.hset(replies_key, fingerprint, ("END " if reply.final else "CON ") + reply.text)
-            pipe.expire(replies_key, REPLIES_TTL)
-            self.enqueue_events(pipe, state, turn.events)
-            pipe.execute()
-        ingest.kick(self.services.redis, self.services.queue)
+        return turn, self.new_state(turn, key, phone, phone_hash), None
 
     def handle_ussd_ended(self, notice: UssdSessionEnded) -> None:
         """File a USSD session that ended without its last screen as abandoned (resumable)."""
         if notice.status == "completed":
             return
-        with self.store.lock("ussd", notice.session_id):
-            state = self.store.load("ussd", notice.session_id)
-            if state is None or state.get("status") != "active":
-                return
-            event = {"type": "session_ended", "at": self.clock().isoformat(),
-                     "status": "abandoned"}
-            with self.services.redis.pipeline(transaction=True) as pipe:
-                pipe.multi()  # RQ queues into an explicit MULTI when given a pipeline
-                self.enqueue_events(pipe, state, [event])
-                pipe.execute()
-            ingest.kick(self.services.redis, self.services.queue)
+        state = self.store.load("ussd", notice.session_id)
+        if state is None or state.get("status") != "active":
+            return
+        event = {"type": "session_ended", "at": self.clock().isoformat(),
+                 "status": "abandoned"}
+        # The state stays for the resume window: dialling again brings her back to it, and
+        # the session_resumed event then sets the session active again.
+        self.services.redis.rpush(ingest.EVENTS_KEY,
+                                  ingest.record_json(self.context(state), [event]))
+        ingest.kick(self.services.redis, self.services.queue)
 
     # --- SMS ------------------------------------------------------------------------------
 
@@ -316,6 +309,16 @@ class Runner:
         started = datetime.fromisoformat(state["_started"])
         expiry = started + timedelta(hours=flow.sms.expiry_hours)
         return int(max(expiry.timestamp(), time.time() + 60))
+
+
+@functools.lru_cache(maxsize=4096)
+def _identify(vault: Any, raw_phone: str) -> tuple[str, str]:
+    # Cached: each USSD screen of a session carries the same number.
+    try:
+        phone = phones.normalise(raw_phone)
+    except PhoneNumberError as error:
+        raise ChannelRequestError(f"phone number: {error}") from None
+    return phone, vault.hash(phone)
 
 
 def _reply(text: str):

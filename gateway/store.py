@@ -12,7 +12,7 @@ import contextlib
 import json
 import logging
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import redis
 import redis.exceptions
@@ -163,3 +163,100 @@ def _text(value: bytes | str | None) -> str | None:
     if isinstance(value, bytes):
         return value.decode("utf-8")
     return value
+
+
+# --- USSD turns without a lock ------------------------------------------------------------
+# A USSD screen has a few seconds: each turn is one read and one compare-and-set in Redis.
+# The write succeeds only if the state is still the one the turn was computed from, so two
+# deliveries of one request, or two racing requests, can never advance a session twice: the
+# loser reads again and finds the winner's reply to its very request.
+
+_USSD_READ = """
+return {
+  redis.call('HGET', KEYS[2], ARGV[1]),
+  redis.call('GET', KEYS[1]),
+  redis.call('EXISTS', KEYS[2]),
+  redis.call('HGET', KEYS[3], 'language'),
+  redis.call('HGET', KEYS[3], 'center'),
+  redis.call('GET', KEYS[4])
+}
+"""
+
+# KEYS: session, replies, dropped pointer, events list, flush flag, session resumed from
+# ARGV: expected state ('' = none), new state ('' = ended), fingerprint, reply, state TTL,
+#       replies TTL, dropped pointer value ('' = clear), its TTL, event record ('' = none),
+#       flush flag TTL
+_USSD_COMMIT = """
+local current = redis.call('GET', KEYS[1])
+if ARGV[1] == '' then
+  if current then return 0 end
+elseif current ~= ARGV[1] then
+  return 0
+end
+if KEYS[6] ~= KEYS[1] and redis.call('DEL', KEYS[6]) == 0 then return 0 end
+if ARGV[2] == '' then
+  redis.call('DEL', KEYS[1])
+else
+  redis.call('SET', KEYS[1], ARGV[2], 'EX', tonumber(ARGV[5]))
+end
+redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[6]))
+if ARGV[7] == '' then
+  redis.call('DEL', KEYS[3])
+else
+  redis.call('SET', KEYS[3], ARGV[7], 'EX', tonumber(ARGV[8]))
+end
+if ARGV[9] ~= '' then
+  redis.call('RPUSH', KEYS[4], ARGV[9])
+  if redis.call('SET', KEYS[5], '1', 'NX', 'EX', tonumber(ARGV[10])) then return 2 end
+end
+return 1
+"""
+
+
+class UssdSnapshot(NamedTuple):
+    """What one USSD turn reads before it runs the engine."""
+
+    reply: str | None       # the screen already given to this very request, if any
+    raw_state: str | None   # the session's state as stored (compared on write)
+    seen: bool              # the session id had turns before (its state may be gone)
+    language: str | None    # remembered for this phone
+    center: str | None
+    dropped: str | None     # a dropped session of this phone, resumable
+
+
+class UssdTurns:
+    """Read and compare-and-set one USSD turn, each in a single Redis round trip."""
+
+    def __init__(self, store: SessionStore) -> None:
+        self.store = store
+        self._read = store.redis.register_script(_USSD_READ)
+        self._commit = store.redis.register_script(_USSD_COMMIT)
+
+    def read(self, session_id: str, phone_hash: str, fingerprint: str) -> UssdSnapshot:
+        """Read the session, the reply to this request, and the phone's memory."""
+        key = self.store.key
+        values = self._read(keys=[key("session", channel="ussd", id=session_id),
+                                  key("replies", channel="ussd", id=session_id),
+                                  key("contact", phone_hash=phone_hash),
+                                  key("dropped", phone_hash=phone_hash)],
+                            args=[fingerprint])
+        reply, raw, seen, language, center, dropped = (_text(v) if not isinstance(v, int)
+                                                       else v for v in values)
+        return UssdSnapshot(reply, raw, bool(seen), language, center, dropped)
+
+    def commit(self, session_id: str, phone_hash: str, *, expected: str | None,
+               state: str | None, fingerprint: str, reply: str, state_ttl: int,
+               replies_ttl: int, dropped_ttl: int, record: str | None, events_key: str,
+               flush_key: str, flush_ttl: int, resumed_from: str | None = None) -> int:
+        """Write the turn if the state is unchanged: 0 on conflict, 2 if a flush is needed."""
+        key = self.store.key
+        session_key = key("session", channel="ussd", id=session_id)
+        old_key = key("session", channel="ussd", id=resumed_from) if resumed_from \
+            else session_key
+        return int(self._commit(
+            keys=[session_key, key("replies", channel="ussd", id=session_id),
+                  key("dropped", phone_hash=phone_hash), events_key, flush_key, old_key],
+            args=[expected or "", state or "", fingerprint, reply, _seconds(state_ttl),
+                  _seconds(replies_ttl), session_id if state else "", _seconds(dropped_ttl),
+                  record or "", _seconds(flush_ttl)]))

@@ -184,9 +184,11 @@ def worker() -> None:
 
     from gateway.services import for_worker
 
-    # Built before the work loop, so that every job's forked process inherits it ready.
     services = _build(for_worker)
-    rq.Worker([services.queue], connection=services.redis).work(
+    # Jobs run in this process: Kuma's jobs are short and idempotent, and forking a
+    # work-horse per job would cost more than most jobs. A crash is the supervisor's to
+    # restart (Procfile, systemd); RQ then retries the job that was running.
+    rq.SimpleWorker([services.queue], connection=services.redis).work(
         with_scheduler=True, logging_level=services.settings.log_level)
 
 

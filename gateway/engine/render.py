@@ -7,6 +7,7 @@ Lengths are counted on the folded text, as the phone will receive it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Mapping
 
 from gateway.engine import gsm
@@ -29,6 +30,14 @@ class Prompt:
 
 def ussd_pages(prompt: Prompt, messages: Mapping[str, str], limit: int = USSD_LIMIT) -> list[str]:
     """Lay a prompt out as USSD screens that each fit `limit`; raise ValueError if impossible."""
+    return list(_ussd_pages(prompt, messages["more"], messages["back"], limit))
+
+
+@functools.lru_cache(maxsize=8192)
+def _ussd_pages(prompt: Prompt, more_label: str, back_label: str,
+                limit: int) -> tuple[str, ...]:
+    # Cached: a flow has few distinct screens, and every USSD request lays one out.
+    messages = {"more": more_label, "back": back_label}
     budget = limit - USSD_PREFIX
     header = gsm.fold_to_gsm7(prompt.header)
     lines = [gsm.fold_to_gsm7(f"{n}. {label}") for n, label in enumerate(prompt.options, 1)]
@@ -61,7 +70,7 @@ def ussd_pages(prompt: Prompt, messages: Mapping[str, str], limit: int = USSD_LI
             continue
         current = candidate
         remaining.pop(0)
-    return pages
+    return tuple(pages)
 
 
 def ussd_final(text: str, limit: int = USSD_LIMIT) -> str:

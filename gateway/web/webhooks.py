@@ -57,7 +57,10 @@ def _busy(error: SessionBusyError) -> Response:
 
 
 def _runner() -> Runner:
-    return Runner(services_of(current_app))
+    runner = current_app.extensions.get("kuma_runner")
+    if runner is None:
+        runner = current_app.extensions["kuma_runner"] = Runner(services_of(current_app))
+    return runner
 
 
 def _check_africastalking() -> None:

@@ -89,6 +89,8 @@ def test_a_worker_killed_mid_job_loses_and_doubles_nothing(client, services, set
     # Later, a live worker's maintenance finds the job abandoned and retries it.
     started.cleanup(timestamp=time.time() + 24 * 3600)
     assert started.count == 0
+    for key in services.redis.keys("rq:scheduler-lock:*"):
+        services.redis.delete(key)  # the dead worker's scheduler lock, as its TTL would
     time.sleep(1.2)  # the first retry waits 1 s in RQ's scheduled registry
     worker = rq.SimpleWorker([services.queue], connection=services.redis)
     worker.work(burst=True, with_scheduler=True)

