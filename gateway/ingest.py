@@ -96,7 +96,7 @@ def flush_events() -> int:
 def drain(services: Any, *, owner: str, batch_size: int = BATCH_SIZE,
           linger: float = 0.0) -> int:
     """File waiting records until the list is empty; 0 if another flusher is at work."""
-    from gateway.jobs import file_records
+    from gateway.filing import file_records
 
     client = services.redis
     if not client.eval(_ACQUIRE, 1, LOCK_KEY, owner, LOCK_SECONDS):
