@@ -20,6 +20,9 @@ from gateway.models import Base
 from tests.conftest import (TEST_DATABASE_URL, create_schema, drop_schema, is_postgresql,
                             private_schema_url)
 
+# The newest migration in migrations/versions.
+HEAD = "0002"
+
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
@@ -49,7 +52,7 @@ def test_upgrade_builds_the_models_schema(empty_database_url: str) -> None:
     engine = db.make_engine(empty_database_url)
     try:
         assert differences(engine) == []
-        assert db.current_revision(engine) == "0001"
+        assert db.current_revision(engine) == HEAD
         assert set(sa.inspect(engine).get_table_names()) == (
             set(Base.metadata.tables) | {"alembic_version"})
     finally:
@@ -78,7 +81,7 @@ def test_cli_upgrade_works_from_any_folder(empty_database_url: str, tmp_path: Pa
     result = CliRunner().invoke(main, ["db", "upgrade"])
 
     assert result.exit_code == 0, result.output
-    assert "database at revision 0001" in result.output
+    assert f"database at revision {HEAD}" in result.output
     engine = db.make_engine(empty_database_url)
     try:
         assert differences(engine) == []

@@ -49,6 +49,8 @@ class Answer(Base):
     __table_args__ = (
         sa.UniqueConstraint("session_id", "step_id"),
         sa.Index("ix_answers_week_center_id_dimension", "week", "center_id", "dimension"),
+        # One centre's run chart over a year reads only that centre's answers.
+        sa.Index("ix_answers_center_id_week", "center_id", "week"),
     )
 
     id: so.Mapped[int] = so.mapped_column(BigId, primary_key=True)
