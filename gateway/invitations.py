@@ -324,3 +324,32 @@ def handle_staff_sms(db: so.Session, services: Services, staff_phone_hash: str, 
             phone=masked, days=services.settings.invitation_min_interval))
     when = invitation.send_at.astimezone(services.settings.tz).strftime("%d/%m %H:%M")
     return gsm.prepare_sms(texts["scheduled"].format(phone=masked, when=when))
+
+
+STAFF_JOB = "gateway.invitations.staff_sms_job"
+
+
+def staff_sms_job(provider: str, message_id: str, phone_hash: str, text: str) -> str | None:
+    """RQ job: act on a staff phone's `VISITE <number>` SMS and answer the staff member."""
+    from gateway.services import for_worker
+
+    return handle_staff_message(for_worker(), provider, message_id, phone_hash, text,
+                                now=dt.datetime.now(dt.timezone.utc))
+
+
+def handle_staff_message(services: Services, provider: str, message_id: str, phone_hash: str,
+                         text: str, *, now: dt.datetime) -> str | None:
+    """Schedule the invitation a staff SMS asks for and queue the confirmation to the staff."""
+    with session_scope(services.sessionmaker, immediate=True) as db:
+        reply = handle_staff_sms(db, services, phone_hash, text, now)
+        if reply is None:
+            log.warning("visit command %s from a phone that is not a registered staff "
+                        "phone: ignored", message_id)
+            return None
+        staff_id = db.scalar(sa.select(Contact.id).where(Contact.phone_hash == phone_hash))
+        message, new = outbox.queue_message(db, contact_id=staff_id, body=reply,
+                                            purpose=MessagePurpose.NOTICE,
+                                            dedupe_key=f"staff:{provider}:{message_id}")
+        if new:
+            dispatch_after_commit(db, services.queue, [message])
+    return reply

@@ -18,7 +18,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
-from gateway import ingest, metrics, phones
+from gateway import ingest, invitations, metrics, phones
 from gateway.channels import africastalking as at
 from gateway.channels.base import InboundSms, UssdRequest, UssdSessionEnded
 from gateway.engine import inputs
@@ -27,6 +27,7 @@ from gateway.engine.session import Environment, Trigger, Turn, resume, show, sta
 from gateway.errors import (ChannelRequestError, EngineUsageError, PhoneNumberError,
                             SessionBusyError)
 from gateway.services import Services
+from gateway.invitations import INVITATION_KEY
 from gateway.store import UssdTurns
 
 log = logging.getLogger(__name__)
@@ -217,6 +218,17 @@ class Runner:
                 log.info("sms %s delivered again: ignored", message.message_id)
                 return False
             state = self.store.load("sms", phone_hash)
+            if state is None and invitations.parse_visit_command(message.text) is not None:
+                # A staff phone naming a mother to invite: SQL work, so the worker's.
+                with self.services.redis.pipeline(transaction=True) as pipe:
+                    pipe.multi()
+                    pipe.set(seen_key, "1", ex=INBOUND_SEEN_TTL)
+                    self.services.queue.enqueue_call(
+                        invitations.STAFF_JOB, args=(message.provider, message.message_id,
+                                                     phone_hash, message.text),
+                        pipeline=pipe, description="staff visit command")
+                    pipe.execute()
+                return True
             turn, state = self._sms_turn(message, phone, phone_hash, state)
             reply = {"text": turn.reply.text,
                      "dedupe_key": f"reply:{message.provider}:{message.message_id}",
@@ -232,6 +244,8 @@ class Runner:
                     pipe.set(session_key, _dump(state), exat=self._sms_expiry(state))
                 if state.get("status") == "opted_out":
                     pipe.set(self.store.key("opted_out", phone_hash=phone_hash), "1")
+                if state.get("_invited"):
+                    pipe.delete(INVITATION_KEY.format(phone_hash=phone_hash))  # answered
                 self.enqueue_events(pipe, state, turn.events, reply)
                 pipe.execute()
             ingest.kick(self.services.redis, self.services.queue)
@@ -265,7 +279,7 @@ class Runner:
             self.store.set_opted_out(phone_hash, False)
             events.append({"type": "opted_in", "at": self.clock().isoformat()})
         center = None if restart else self._center_from_sms(message.text)
-        invitation = self.services.redis.get(f"kuma:invitation:{phone_hash}")
+        invitation = self.services.redis.get(INVITATION_KEY.format(phone_hash=phone_hash))
         flow = self.services.flows.default()
         if invitation:
             invited = json.loads(invitation)
@@ -276,7 +290,9 @@ class Runner:
                      self.environment())
         key = f"sms:{uuid.uuid4().hex}"
         turn = Turn(turn.state, turn.reply, events + turn.events)
-        return turn, self.new_state(turn, key, phone, phone_hash)
+        state = self.new_state(turn, key, phone, phone_hash)
+        state["_invited"] = bool(invitation)
+        return turn, state
 
     def _opt_out_without_session(self, phone: str, phone_hash: str) -> tuple[Turn, dict]:
         language = self.store.contact_prefs(phone_hash).get("language") or "fr"

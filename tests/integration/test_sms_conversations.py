@@ -85,3 +85,42 @@ def test_stop_without_a_session_opts_out(client, services, drain):
         assert db.scalars(sa.select(Contact)).one().opted_out_at is not None
         assert db.scalar(sa.select(sa.func.count(SurveySession.id))) == 0
     assert outbox(services)[-1].purpose == "notice"
+
+
+def test_a_staff_visit_sms_invites_the_mother_who_then_answers_for_that_centre(
+        client, services, drain):
+    from gateway import invitations
+    from gateway.models import Center, Invitation, StaffPhone
+    from gateway.sql import insert_ignore
+
+    staff_phone = "+22366000001"
+    with services.sessionmaker() as db:
+        insert_ignore(db, Contact, {"phone_hash": services.vault.hash(staff_phone),
+                                    "phone_encrypted": services.vault.encrypt(staff_phone),
+                                    "language": "fr"}, ["phone_hash"])
+        staff_id = db.scalar(sa.select(Contact.id).where(
+            Contact.phone_hash == services.vault.hash(staff_phone)))
+        center_id = db.scalar(sa.select(Center.id).where(Center.code == "12"))
+        db.add(StaffPhone(center_id=center_id, contact_id=staff_id))
+        db.commit()
+    sms(client, "VISITE 76 55 44 33", phone=staff_phone)
+    drain()
+    with services.sessionmaker() as db:
+        invitation = db.scalars(sa.select(Invitation)).one()
+        assert invitation.status == "scheduled"
+        confirmation = db.scalars(sa.select(OutboundMessage).where(
+            OutboundMessage.contact_id == staff_id)).one()
+        assert "+223******33" in confirmation.body and "76 55 44 33" not in confirmation.body
+    # The invitation goes out; when she answers, her survey is for centre 12.
+    mother = "+22376554433"
+    invitations.remember_invitation(services, services.vault.hash(mother), "12",
+                                    "maternal_care")
+    sms(client, "1", phone=mother)
+    for answer in ["1", "1", "1"]:
+        sms(client, answer, phone=mother)
+    drain()
+    with services.sessionmaker() as db:
+        session = db.scalars(sa.select(SurveySession)).one()
+        assert session.center_id == center_id
+    assert services.redis.get(invitations.INVITATION_KEY.format(
+        phone_hash=services.vault.hash(mother))) is None
