@@ -23,6 +23,9 @@ BLUEPRINTS = (
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Flask:
     """Build the web app; `settings` default to the environment's, `services` to new ones."""
     settings = ensure_secret_key(settings or Settings.from_env())
+    if not logging.getLogger().handlers:  # under gunicorn; the CLI configures its own
+        logging.basicConfig(level=settings.log_level,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = Flask("gateway")
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=64 * 1024)
     app.extensions["kuma"] = services or Services.build(settings)

@@ -45,6 +45,7 @@ class UssdReply:
 
     text: str
     final: bool
+    step: str | None = None  # the step now asked, for the webhook's log line
 
     @property
     def body(self) -> str:
@@ -149,7 +150,8 @@ class Runner:
                 else resume(flow, state, typed, self.environment())
             state = {**state, **turn.state}
         state["_text"] = request.text
-        reply = UssdReply(turn.reply.text, turn.reply.final)
+        reply = UssdReply(turn.reply.text, turn.reply.final,
+                          state.get("step") or state.get("status"))
         settings = self.settings
         record = ingest.record_json(self.context(state), turn.events) if turn.events else None
         written = self.turns.commit(

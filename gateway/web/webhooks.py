@@ -98,7 +98,7 @@ def africastalking_ussd() -> Response:
         metrics.FAILURES.labels(kind="session_broken").inc()
         texts = runner.services.messages["fr"]
         return Response(at.render_ussd(texts["unavailable"], True), mimetype="text/plain")
-    g.step = reply.final and "end" or "-"
+    g.step = reply.step or "-"
     return Response(reply.body, mimetype="text/plain")
 
 
