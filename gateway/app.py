@@ -27,7 +27,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         logging.basicConfig(level=settings.log_level,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = Flask("gateway")
-    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=64 * 1024)
+    # No SECRET_KEY for Flask: nothing here uses cookie sessions (the API takes bearer
+    # tokens), and without it Flask skips building a signed-cookie serializer per request.
+    app.config.update(MAX_CONTENT_LENGTH=64 * 1024)
     app.extensions["kuma"] = services or Services.build(settings)
     for target in BLUEPRINTS:
         module_name, attribute = target.split(":")

@@ -200,10 +200,13 @@ class _Batch:
 def _insert_ignore(db: so.Session, model: type, rows: list[dict[str, Any]],
                    conflict_columns: list[str]) -> None:
     """Insert many rows, skipping those whose unique columns exist already."""
+    if not rows:
+        return
     builder = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
-    for chunk in _chunks(rows, ROWS_PER_STATEMENT):
-        db.execute(builder(model).values(chunk).on_conflict_do_nothing(
-            index_elements=conflict_columns))
+    # One compiled statement executed for many rows: SQLAlchemy sends them in multi-row
+    # batches ("insertmanyvalues") without compiling a new statement per batch size.
+    statement = builder(model.__table__).on_conflict_do_nothing(index_elements=conflict_columns)
+    db.execute(statement, rows)  # the table, not the ORM class: no per-row ORM bookkeeping
 
 
 def _chunks(rows: list[dict[str, Any]], size: int) -> Iterable[list[dict[str, Any]]]:

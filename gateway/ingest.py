@@ -30,7 +30,8 @@ FLUSH_JOB = "gateway.ingest.flush_events"
 FLUSH_RETRY = Retry(max=10, interval=[1, 5, 15, 60, 300])
 BATCH_SIZE = 500
 LOCK_SECONDS = 60  # a dead flusher's lock frees itself after this
-LINGER_SECONDS = 0.25  # wait this long for more events before ending a flush: fewer jobs
+LINGER_SECONDS = 1.0  # under load, wait this long for more events: fewer, bigger batches
+BUSY = 100  # records filed by a flush that make it "under load"
 
 # Move up to ARGV[1] records from the head of KEYS[1] to KEYS[2], atomically; return them.
 _TAKE_BATCH = """
@@ -108,7 +109,7 @@ def drain(services: Any, *, owner: str, batch_size: int = BATCH_SIZE,
             batch = client.lrange(PROCESSING_KEY, 0, -1)  # a killed flush's batch comes first
             if not batch:
                 batch = client.eval(_TAKE_BATCH, 2, EVENTS_KEY, PROCESSING_KEY, batch_size)
-            if not batch and linger > 0:
+            if not batch and linger > 0 and filed >= BUSY:
                 time.sleep(linger)  # under load, more events are on their way
                 linger = 0
                 continue

@@ -12,6 +12,7 @@ job in progress.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -28,6 +29,7 @@ from gateway.settings import Settings, ensure_secret_key
 log = logging.getLogger(__name__)
 
 ROLES = ("worker", "scheduler")
+BACKGROUND_NICENESS = 10
 STOP_TIMEOUT = 20.0  # seconds a child gets to finish its job before it is killed
 WEBHOOKS = {
     "Africa's Talking": [("USSD callback", "/webhooks/africastalking/ussd", True),
@@ -135,7 +137,10 @@ def _safe_url(database_url: str) -> str:
 
 def _spawn(role: str) -> subprocess.Popen:
     """Start `gateway <role>` as a child in its own session, with this environment."""
-    return subprocess.Popen([sys.executable, "-m", "gateway", role], start_new_session=True,
+    # Background roles yield the CPU to the web server: a USSD screen has a few seconds,
+    # filing answers can wait a moment.
+    command = [sys.executable, "-m", "gateway", role, "--nice", str(BACKGROUND_NICENESS)]
+    return subprocess.Popen(command, start_new_session=True,
                             preexec_fn=_die_with_parent if sys.platform == "linux" else None)
 
 
@@ -177,11 +182,18 @@ def _stop_children(children: dict[str, subprocess.Popen]) -> None:
             child.wait()
 
 
+NICE_OPTION = click.option(
+    "--nice", "niceness", type=click.IntRange(0, 19), default=0, show_default=True,
+    help="Lower this process's CPU priority (on a machine shared with the web server).")
+
+
 @click.command()
-def worker() -> None:
+@NICE_OPTION
+def worker(niceness: int) -> None:
     """Run an RQ worker on the kuma queue (with RQ's scheduler, for jobs enqueued at a time)."""
     import rq
 
+    os.nice(niceness)
     from gateway.services import for_worker
 
     services = _build(for_worker)
@@ -193,8 +205,10 @@ def worker() -> None:
 
 
 @click.command()
-def scheduler() -> None:
+@NICE_OPTION
+def scheduler(niceness: int) -> None:
     """Run the scheduler: enqueue weekly summaries, session sweeps and directory refreshes."""
+    os.nice(niceness)
     from gateway.scheduler import run_scheduler
 
     settings = _settings()

@@ -6,6 +6,7 @@ Everything here folds case, accents and Bambara letters first, so that `Awɔ`, `
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -36,6 +37,7 @@ RESTART_WORDS = frozenset({"restart", "recommencer", "reprendre", "kokura", "ka 
 _EDGE_PUNCTUATION = " \t\r\n.,;:!)(-_'\"*#"
 
 
+@functools.lru_cache(maxsize=4096)
 def plain(text: str) -> str:
     """Fold text for comparison: lower case, no accents, Bambara letters spelled plainly."""
     text = unicodedata.normalize("NFKD", text.translate(_BAMBARA_PLAIN))
