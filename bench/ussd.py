@@ -1,6 +1,6 @@
 """Load test of the USSD webhook: Kuma against a tutorial-style baseline, same server.
 
-    python bench/ussd.py [--phones 16] [--sessions 20] [--rounds 5] [--workers 2] [--threads 8]
+    python bench/ussd.py [--phones 16] [--sessions 20] [--rounds 5] [--workers 2] [--threads 4]
 
 Each simulated phone plays whole surveys in order (13 screens each), as many at once as
 --phones. Kuma runs under gunicorn with its RQ worker filing answers into PostgreSQL (or
@@ -176,7 +176,7 @@ def main() -> None:
     parser.add_argument("--phones", type=int, default=16)
     parser.add_argument("--sessions", type=int, default=20, help="surveys per phone")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker")
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     parser.add_argument("--redis-url", default=None,
                         help="default: a private redis-server started for the run")
     parser.add_argument("--database-url",

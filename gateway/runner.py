@@ -110,8 +110,8 @@ class Runner:
     def remember(self, phone_hash: str, state: dict[str, Any], events: list[dict]) -> None:
         """Keep the contact's language and centre in Redis for her next session."""
         metrics.count_session_events(events)
-        language = next((e["language"] for e in events if e["type"] == "language_chosen"), None)
-        center = next((e["center"] for e in events if e["type"] == "center_identified"), None)
+        language = _learnt(events, "language_chosen", "language")
+        center = _learnt(events, "center_identified", "center")
         if language or center:
             self.store.set_contact_prefs(phone_hash, language=language, center=center)
 
@@ -161,7 +161,9 @@ class Runner:
             state_ttl=settings.ussd_session_ttl + settings.ussd_resume_window,
             replies_ttl=REPLIES_TTL, dropped_ttl=max(settings.ussd_resume_window, 1),
             record=record, events_key=ingest.EVENTS_KEY, flush_key=ingest.PENDING_KEY,
-            flush_ttl=ingest.LOCK_SECONDS, resumed_from=resumed_from)
+            flush_ttl=ingest.LOCK_SECONDS, resumed_from=resumed_from,
+            language=_learnt(turn.events, "language_chosen", "language"),
+            center=_learnt(turn.events, "center_identified", "center"))
         if not written:
             return None
         if written == 2:
@@ -169,7 +171,7 @@ class Runner:
         if resumed_from:
             log.info("ussd session=%s resumes dropped session %s", request.session_id,
                      resumed_from)
-        self.remember(phone_hash, state, turn.events)
+        metrics.count_session_events(turn.events)
         return reply
 
     def _open_ussd(self, request: UssdRequest, phone: str, phone_hash: str,
@@ -327,6 +329,10 @@ class Runner:
         started = datetime.fromisoformat(state["_started"])
         expiry = started + timedelta(hours=flow.sms.expiry_hours)
         return int(max(expiry.timestamp(), time.time() + 60))
+
+
+def _learnt(events: list[dict], kind: str, field: str) -> str | None:
+    return next((event[field] for event in events if event["type"] == kind), None)
 
 
 @functools.lru_cache(maxsize=4096)

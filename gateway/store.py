@@ -182,10 +182,11 @@ return {
 }
 """
 
-# KEYS: session, replies, dropped pointer, events list, flush flag, session resumed from
+# KEYS: session, replies, dropped pointer, events list, flush flag, session resumed from,
+#       the phone's memory
 # ARGV: expected state ('' = none), new state ('' = ended), fingerprint, reply, state TTL,
 #       replies TTL, dropped pointer value ('' = clear), its TTL, event record ('' = none),
-#       flush flag TTL
+#       flush flag TTL, language learnt ('' = none), centre learnt ('' = none), memory TTL
 _USSD_COMMIT = """
 local current = redis.call('GET', KEYS[1])
 if ARGV[1] == '' then
@@ -206,6 +207,9 @@ if ARGV[7] == '' then
 else
   redis.call('SET', KEYS[3], ARGV[7], 'EX', tonumber(ARGV[8]))
 end
+if ARGV[11] ~= '' then redis.call('HSET', KEYS[7], 'language', ARGV[11]) end
+if ARGV[12] ~= '' then redis.call('HSET', KEYS[7], 'center', ARGV[12]) end
+if ARGV[11] ~= '' or ARGV[12] ~= '' then redis.call('EXPIRE', KEYS[7], tonumber(ARGV[13])) end
 if ARGV[9] ~= '' then
   redis.call('RPUSH', KEYS[4], ARGV[9])
   if redis.call('SET', KEYS[5], '1', 'NX', 'EX', tonumber(ARGV[10])) then return 2 end
@@ -248,15 +252,21 @@ class UssdTurns:
     def commit(self, session_id: str, phone_hash: str, *, expected: str | None,
                state: str | None, fingerprint: str, reply: str, state_ttl: int,
                replies_ttl: int, dropped_ttl: int, record: str | None, events_key: str,
-               flush_key: str, flush_ttl: int, resumed_from: str | None = None) -> int:
-        """Write the turn if the state is unchanged: 0 on conflict, 2 if a flush is needed."""
+               flush_key: str, flush_ttl: int, resumed_from: str | None = None,
+               language: str | None = None, center: str | None = None) -> int:
+        """Write the turn if the state is unchanged: 0 on conflict, 2 if a flush is needed.
+
+        `language` and `center`, when the turn learnt them, are remembered for the phone.
+        """
         key = self.store.key
         session_key = key("session", channel="ussd", id=session_id)
         old_key = key("session", channel="ussd", id=resumed_from) if resumed_from \
             else session_key
         return int(self._commit(
             keys=[session_key, key("replies", channel="ussd", id=session_id),
-                  key("dropped", phone_hash=phone_hash), events_key, flush_key, old_key],
+                  key("dropped", phone_hash=phone_hash), events_key, flush_key, old_key,
+                  key("contact", phone_hash=phone_hash)],
             args=[expected or "", state or "", fingerprint, reply, _seconds(state_ttl),
                   _seconds(replies_ttl), session_id if state else "", _seconds(dropped_ttl),
-                  record or "", _seconds(flush_ttl)]))
+                  record or "", _seconds(flush_ttl), language or "", center or "",
+                  CONTACT_TTL]))
