@@ -13,7 +13,6 @@ import functools
 import hashlib
 import json
 import logging
-import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
@@ -23,7 +22,8 @@ from gateway.channels import africastalking as at
 from gateway.channels.base import InboundSms, UssdRequest, UssdSessionEnded
 from gateway.engine import inputs
 from gateway.engine.definition import Flow
-from gateway.engine.session import Environment, Trigger, Turn, resume, show, start
+from gateway.engine import gsm
+from gateway.engine.session import Environment, Reply, Trigger, Turn, resume, show, start
 from gateway.errors import (ChannelRequestError, EngineUsageError, PhoneNumberError,
                             SessionBusyError)
 from gateway.services import Services
@@ -246,8 +246,11 @@ class Runner:
                     pipe.delete(session_key)
                 else:
                     pipe.set(session_key, _dump(state), exat=self._sms_expiry(state))
+                opted_out_key = self.store.key("opted_out", phone_hash=phone_hash)
                 if state.get("status") == "opted_out":
-                    pipe.set(self.store.key("opted_out", phone_hash=phone_hash), "1")
+                    pipe.set(opted_out_key, "1")
+                elif any(event["type"] == "opted_in" for event in turn.events):
+                    pipe.delete(opted_out_key)
                 if state.get("_invited"):
                     pipe.delete(INVITATION_KEY.format(phone_hash=phone_hash))  # answered
                 self.enqueue_events(pipe, state, turn.events, reply)
@@ -280,7 +283,6 @@ class Runner:
         events: list[dict] = []
         if self.store.is_opted_out(phone_hash):
             # Writing again is how an opted-out mother opts back in.
-            self.store.set_opted_out(phone_hash, False)
             events.append({"type": "opted_in", "at": self.clock().isoformat()})
         center = None if restart else self._center_from_sms(message.text)
         invitation = self.services.redis.get(INVITATION_KEY.format(phone_hash=phone_hash))
@@ -299,20 +301,17 @@ class Runner:
         return turn, state
 
     def _opt_out_without_session(self, phone: str, phone_hash: str) -> tuple[Turn, dict]:
+        """STOP outside a survey: opt the phone out and confirm it, with no session filed."""
         language = self.store.contact_prefs(phone_hash).get("language") or "fr"
         texts = self.services.messages.get(language) or self.services.messages["fr"]
-        now = self.clock().isoformat()
         flow = self.services.flows.default()
         state = {"flow": flow.id, "version": flow.version, "channel": "sms", "lang": language,
-                 "center": None, "status": "opted_out", "step": None}
-        state = self.new_state(Turn(state, None, []), f"sms:{uuid.uuid4().hex}",  # type: ignore
-                               phone, phone_hash)
-        from gateway.engine import gsm
-
-        reply_text = gsm.prepare_sms(texts["opted_out"])
-        turn = Turn(state, _reply(reply_text), [{"type": "opted_out", "at": now}])
-        state["_no_session"] = True
-        return turn, state
+                 "center": None, "status": "opted_out", "step": None,
+                 "_key": f"sms:{uuid.uuid4().hex}", "_hash": phone_hash,
+                 "_phone": self.services.vault.encrypt(phone),
+                 "_started": self.clock().isoformat(), "_no_session": True}
+        reply = Reply(gsm.prepare_sms(texts["opted_out"]), True)
+        return Turn(state, reply, [{"type": "opted_out", "at": self.clock().isoformat()}]), state
 
     def _center_from_sms(self, text: str) -> str | None:
         """Read `AVIS 07` (a survey keyword and a code) or a centre's own keyword."""
@@ -328,7 +327,7 @@ class Runner:
         flow = self.flow_of(state)
         started = datetime.fromisoformat(state["_started"])
         expiry = started + timedelta(hours=flow.sms.expiry_hours)
-        return int(max(expiry.timestamp(), time.time() + 60))
+        return int(max(expiry, self.clock() + timedelta(minutes=1)).timestamp())
 
 
 def _learnt(events: list[dict], kind: str, field: str) -> str | None:
@@ -343,12 +342,6 @@ def _identify(vault: Any, raw_phone: str) -> tuple[str, str]:
     except PhoneNumberError as error:
         raise ChannelRequestError(f"phone number: {error}") from None
     return phone, vault.hash(phone)
-
-
-def _reply(text: str):
-    from gateway.engine.session import Reply
-
-    return Reply(text, True)
 
 
 def _dump(state: dict[str, Any]) -> str:
