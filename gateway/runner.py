@@ -263,6 +263,15 @@ class Runner:
 
     def _sms_turn(self, message: InboundSms, phone: str, phone_hash: str,
                   state: dict[str, Any] | None) -> tuple[Turn, dict[str, Any]]:
+        turn, state = self._sms_engine_turn(message, phone, phone_hash, state)
+        if inputs.keyword(message.text) != "stop" and self.store.is_opted_out(phone_hash):
+            # Writing again is how an opted-out mother opts back in.
+            opted_in = {"type": "opted_in", "at": self.clock().isoformat()}
+            turn = Turn(turn.state, turn.reply, [opted_in, *turn.events], turn.restart)
+        return turn, state
+
+    def _sms_engine_turn(self, message: InboundSms, phone: str, phone_hash: str,
+                         state: dict[str, Any] | None) -> tuple[Turn, dict[str, Any]]:
         env = self.environment()
         if state is not None:
             flow = self.flow_of(state)
@@ -280,10 +289,6 @@ class Runner:
     def _open_sms(self, message: InboundSms, phone: str, phone_hash: str, *,
                   restart: bool = False) -> tuple[Turn, dict[str, Any]]:
         prefs = self.store.contact_prefs(phone_hash)
-        events: list[dict] = []
-        if self.store.is_opted_out(phone_hash):
-            # Writing again is how an opted-out mother opts back in.
-            events.append({"type": "opted_in", "at": self.clock().isoformat()})
         center = None if restart else self._center_from_sms(message.text)
         invitation = self.services.redis.get(INVITATION_KEY.format(phone_hash=phone_hash))
         flow = self.services.flows.default()
@@ -295,7 +300,6 @@ class Runner:
         turn = start(flow, Trigger("sms", language=prefs.get("language"), center=center),
                      self.environment())
         key = f"sms:{uuid.uuid4().hex}"
-        turn = Turn(turn.state, turn.reply, events + turn.events)
         state = self.new_state(turn, key, phone, phone_hash)
         state["_invited"] = bool(invitation)
         return turn, state

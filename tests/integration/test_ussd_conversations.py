@@ -130,3 +130,13 @@ def test_the_language_is_remembered_for_the_next_survey(client, services, drain)
     play(client, "ATUid_lang1", ["2", "2"])  # Bambara, then declines
     screen = dial(client, "ATUid_lang2", "")
     assert "sònna" in screen or "sonna" in screen  # consent asked in Bambara, no language menu
+
+
+def test_a_comment_holding_stars_is_stored_whole(client, services, drain):
+    inputs = ["1", "1", "2", "2", "1", "1", "1", "1", "1", "2", "1"]
+    screens = play(client, "ATUid_star", inputs + ["bien*accueillie *merci"])
+    assert screens[-1].startswith("END ")
+    drain()
+    with services.sessionmaker() as db:
+        comment = db.scalars(sa.select(Answer.value).where(Answer.step_id == "comment")).one()
+        assert comment == "bien*accueillie *merci"
