@@ -1,4 +1,5 @@
-"""Centres as the webhooks see them: a copy in Redis of codes, USSD extensions and keywords.
+"""Centres as the webhooks see them: a copy in Redis of codes, USSD extensions, keywords
+and staff phones.
 
 The request path touches Redis only, so the centres table is mirrored here by whoever
 changes it (`gateway centers import`, start-up, the scheduler's hourly refresh).
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 KEY = "{prefix}:centers:{kind}"  # kinds: code, extension, keyword
+STAFF_KEY = "{prefix}:staff"      # hashes of the phones that may send VISITE commands
 CACHE_SECONDS = 30  # each process keeps answers this long: centres change rarely
 
 
@@ -29,9 +31,11 @@ class CenterDirectory:
 
     def refresh(self, db: so.Session) -> int:
         """Copy every centre from the database; return how many there are."""
-        from gateway.models import Center
+        from gateway.models import Center, Contact, StaffPhone
 
         rows = db.execute(sa.select(Center.code, Center.ussd_extension, Center.sms_keyword)).all()
+        staff = db.scalars(sa.select(Contact.phone_hash).join(
+            StaffPhone, StaffPhone.contact_id == Contact.id)).all()
         codes = {code.upper(): code for code, _, _ in rows}
         extensions = {ext: code for code, ext, _ in rows if ext}
         keywords = {kw.upper(): code for code, _, kw in rows if kw}
@@ -41,6 +45,9 @@ class CenterDirectory:
                 pipe.delete(self._key(kind))
                 if mapping:
                     pipe.hset(self._key(kind), mapping=mapping)
+            pipe.delete(STAFF_KEY.format(prefix=self.prefix))
+            if staff:
+                pipe.sadd(STAFF_KEY.format(prefix=self.prefix), *staff)
             pipe.execute()
         self._cache.clear()
         return len(rows)
@@ -60,6 +67,10 @@ class CenterDirectory:
     def lookup(self, typed: str) -> str | None:
         """Find a centre from what a mother typed: its code or its USSD extension."""
         return self.by_code(typed) or self.by_extension(typed)
+
+    def is_staff(self, phone_hash: str) -> bool:
+        """Tell whether a phone is registered as a centre's staff (may invite mothers)."""
+        return bool(self.redis.sismember(STAFF_KEY.format(prefix=self.prefix), phone_hash))
 
     def _get(self, kind: str, field: str) -> str | None:
         now = time.monotonic()

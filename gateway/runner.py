@@ -23,7 +23,8 @@ from gateway.channels.base import InboundSms, UssdRequest, UssdSessionEnded
 from gateway.engine import inputs
 from gateway.engine.definition import Flow
 from gateway.engine import gsm
-from gateway.engine.session import Environment, Reply, Trigger, Turn, resume, show, start
+from gateway.engine.session import (Environment, Reply, Trigger, Turn, end, resume, show,
+                                    start)
 from gateway.errors import (ChannelRequestError, EngineUsageError, PhoneNumberError,
                             SessionBusyError)
 from gateway.services import Services
@@ -94,6 +95,21 @@ class Runner:
                 "language": state.get("lang"), "started_at": state["_started"],
                 "no_session": bool(state.get("_no_session"))}
 
+    def _carry_over(self, turn: Turn, state: dict[str, Any],
+                    key_prefix: str) -> tuple[Turn, dict[str, Any], list[str]]:
+        """Merge the engine's new state into the runner's; split a restart into two sessions.
+
+        On a restart the events up to `session_started` close the old session (filed under
+        its key, returned as a ready record) and the rest open a new one under a new key.
+        """
+        if not turn.restart:
+            return turn, {**state, **turn.state}, []
+        split = next(i for i, e in enumerate(turn.events) if e["type"] == "session_started")
+        closing = ingest.record_json(self.context(state), turn.events[:split])
+        fresh = {**state, **turn.state, "_key": f"{key_prefix}:{uuid.uuid4().hex[:8]}",
+                 "_started": self.clock().isoformat()}
+        return Turn(turn.state, turn.reply, turn.events[split:]), fresh, [closing]
+
     def new_state(self, turn: Turn, key: str, phone: str, phone_hash: str) -> dict[str, Any]:
         """Add what the runner keeps beside the engine's own state."""
         state = dict(turn.state)
@@ -140,6 +156,7 @@ class Runner:
                    snapshot: Any) -> UssdReply | None:
         """Run one turn and write it; None when another request changed the session first."""
         resumed_from = None
+        records: list[str] = []
         if snapshot.raw_state is None:
             turn, state, resumed_from = self._open_ussd(request, phone, phone_hash, snapshot)
         else:
@@ -148,22 +165,24 @@ class Runner:
             flow = self.flow_of(state)
             turn = show(flow, state, self.environment()) if typed is None \
                 else resume(flow, state, typed, self.environment())
-            state = {**state, **turn.state}
+            turn, state, records = self._carry_over(turn, state, f"ussd:{request.session_id}")
         state["_text"] = request.text
         reply = UssdReply(turn.reply.text, turn.reply.final,
                           state.get("step") or state.get("status"))
         settings = self.settings
-        record = ingest.record_json(self.context(state), turn.events) if turn.events else None
+        if turn.events:
+            records.append(ingest.record_json(self.context(state), turn.events))
         written = self.turns.commit(
             request.session_id, phone_hash, expected=snapshot.raw_state,
             state=None if reply.final else _dump(state), fingerprint=fingerprint,
             reply=("END " if reply.final else "CON ") + reply.text,
             state_ttl=settings.ussd_session_ttl + settings.ussd_resume_window,
             replies_ttl=REPLIES_TTL, dropped_ttl=max(settings.ussd_resume_window, 1),
-            record=record, events_key=ingest.EVENTS_KEY, flush_key=ingest.PENDING_KEY,
+            records=records, events_key=ingest.EVENTS_KEY, flush_key=ingest.PENDING_KEY,
             flush_ttl=ingest.LOCK_SECONDS, resumed_from=resumed_from,
             language=_learnt(turn.events, "language_chosen", "language"),
-            center=_learnt(turn.events, "center_identified", "center"))
+            center=_learnt(turn.events, "center_identified", "center"),
+            opted_out=any(event["type"] == "opted_out" for event in turn.events))
         if not written:
             return None
         if written == 2:
@@ -202,12 +221,11 @@ class Runner:
         state = self.store.load("ussd", notice.session_id)
         if state is None or state.get("status") != "active":
             return
-        event = {"type": "session_ended", "at": self.clock().isoformat(),
-                 "status": "abandoned"}
         # The state stays for the resume window: dialling again brings her back to it, and
         # the session_resumed event then sets the session active again.
+        turn = end(self.flow_of(state), state, "abandoned", self.environment())
         self.services.redis.rpush(ingest.EVENTS_KEY,
-                                  ingest.record_json(self.context(state), [event]))
+                                  ingest.record_json(self.context(state), turn.events))
         ingest.kick(self.services.redis, self.services.queue)
 
     # --- SMS ------------------------------------------------------------------------------
@@ -222,7 +240,7 @@ class Runner:
                 log.info("sms %s delivered again: ignored", message.message_id)
                 return False
             state = self.store.load("sms", phone_hash)
-            if state is None and invitations.parse_visit_command(message.text) is not None:
+            if state is None and self._is_staff_command(message.text, phone_hash):
                 # A staff phone naming a mother to invite: SQL work, so the worker's.
                 with self.services.redis.pipeline(transaction=True) as pipe:
                     pipe.multi()
@@ -233,7 +251,7 @@ class Runner:
                         pipeline=pipe, description="staff visit command")
                     pipe.execute()
                 return True
-            turn, state = self._sms_turn(message, phone, phone_hash, state)
+            turn, state, closing = self._sms_turn(message, phone, phone_hash, state)
             reply = {"text": turn.reply.text,
                      "dedupe_key": f"reply:{message.provider}:{message.message_id}",
                      "purpose": "notice" if state.get("status") == "opted_out" else "reply"} \
@@ -253,6 +271,8 @@ class Runner:
                     pipe.delete(opted_out_key)
                 if state.get("_invited"):
                     pipe.delete(INVITATION_KEY.format(phone_hash=phone_hash))  # answered
+                for record in closing:
+                    pipe.rpush(ingest.EVENTS_KEY, record)
                 self.enqueue_events(pipe, state, turn.events, reply)
                 pipe.execute()
             ingest.kick(self.services.redis, self.services.queue)
@@ -261,42 +281,41 @@ class Runner:
                  turn.reply.final)
         return True
 
+    def _is_staff_command(self, text: str, phone_hash: str) -> bool:
+        """Tell a registered staff phone's `VISITE 76123456` from a mother's ordinary SMS."""
+        number = invitations.parse_visit_command(text)
+        return (number is not None and sum(ch.isdigit() for ch in number) >= 8
+                and self.services.directory.is_staff(phone_hash))
+
     def _sms_turn(self, message: InboundSms, phone: str, phone_hash: str,
-                  state: dict[str, Any] | None) -> tuple[Turn, dict[str, Any]]:
-        turn, state = self._sms_engine_turn(message, phone, phone_hash, state)
+                  state: dict[str, Any] | None) -> tuple[Turn, dict[str, Any], list[str]]:
+        """Run the engine on one SMS; also return records that close a restarted session."""
+        closing: list[str] = []
+        if state is not None:
+            turn = resume(self.flow_of(state), state, message.text, self.environment())
+            turn, state, closing = self._carry_over(turn, state, "sms")
+        elif inputs.keyword(message.text) == "stop":
+            turn, state = self._opt_out_without_session(phone, phone_hash)
+        else:
+            turn, state = self._open_sms(message, phone, phone_hash)
         if inputs.keyword(message.text) != "stop" and self.store.is_opted_out(phone_hash):
             # Writing again is how an opted-out mother opts back in.
             opted_in = {"type": "opted_in", "at": self.clock().isoformat()}
             turn = Turn(turn.state, turn.reply, [opted_in, *turn.events], turn.restart)
-        return turn, state
+        return turn, state, closing
 
-    def _sms_engine_turn(self, message: InboundSms, phone: str, phone_hash: str,
-                         state: dict[str, Any] | None) -> tuple[Turn, dict[str, Any]]:
-        env = self.environment()
-        if state is not None:
-            flow = self.flow_of(state)
-            turn = resume(flow, state, message.text, env)
-            if not turn.restart:
-                return turn, {**state, **turn.state}
-            # She asked to start again: file the old session as abandoned, open a new one.
-            ended = turn.events
-            turn, new_state = self._open_sms(message, phone, phone_hash, restart=True)
-            return Turn(turn.state, turn.reply, ended + turn.events), new_state
-        if inputs.keyword(message.text) == "stop":
-            return self._opt_out_without_session(phone, phone_hash)
-        return self._open_sms(message, phone, phone_hash)
-
-    def _open_sms(self, message: InboundSms, phone: str, phone_hash: str, *,
-                  restart: bool = False) -> tuple[Turn, dict[str, Any]]:
+    def _open_sms(self, message: InboundSms, phone: str,
+                  phone_hash: str) -> tuple[Turn, dict[str, Any]]:
         prefs = self.store.contact_prefs(phone_hash)
-        center = None if restart else self._center_from_sms(message.text)
+        # Where the centre comes from, in DESIGN's order: the invitation, the keyword and
+        # code she wrote, else the flow asks. Not the centre of a visit months ago.
+        center = self._center_from_sms(message.text)
         invitation = self.services.redis.get(INVITATION_KEY.format(phone_hash=phone_hash))
         flow = self.services.flows.default()
         if invitation:
             invited = json.loads(invitation)
-            center = center or invited.get("center")
+            center = invited.get("center") or center
             flow = self.services.flows.live(invited.get("flow") or "") or flow
-        center = center or prefs.get("center")
         turn = start(flow, Trigger("sms", language=prefs.get("language"), center=center),
                      self.environment())
         key = f"sms:{uuid.uuid4().hex}"

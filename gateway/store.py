@@ -183,10 +183,11 @@ return {
 """
 
 # KEYS: session, replies, dropped pointer, events list, flush flag, session resumed from,
-#       the phone's memory
+#       the phone's memory, the phone's opt-out flag
 # ARGV: expected state ('' = none), new state ('' = ended), fingerprint, reply, state TTL,
-#       replies TTL, dropped pointer value ('' = clear), its TTL, event record ('' = none),
-#       flush flag TTL, language learnt ('' = none), centre learnt ('' = none), memory TTL
+#       replies TTL, dropped pointer value ('' = clear), its TTL, '1' if she opted out,
+#       flush flag TTL, language learnt ('' = none), centre learnt ('' = none), memory TTL,
+#       then the event records to file, if any
 _USSD_COMMIT = """
 local current = redis.call('GET', KEYS[1])
 if ARGV[1] == '' then
@@ -210,8 +211,9 @@ end
 if ARGV[11] ~= '' then redis.call('HSET', KEYS[7], 'language', ARGV[11]) end
 if ARGV[12] ~= '' then redis.call('HSET', KEYS[7], 'center', ARGV[12]) end
 if ARGV[11] ~= '' or ARGV[12] ~= '' then redis.call('EXPIRE', KEYS[7], tonumber(ARGV[13])) end
-if ARGV[9] ~= '' then
-  redis.call('RPUSH', KEYS[4], ARGV[9])
+if ARGV[9] == '1' then redis.call('SET', KEYS[8], '1') end
+if #ARGV > 13 then
+  for i = 14, #ARGV do redis.call('RPUSH', KEYS[4], ARGV[i]) end
   if redis.call('SET', KEYS[5], '1', 'NX', 'EX', tonumber(ARGV[10])) then return 2 end
 end
 return 1
@@ -251,9 +253,10 @@ class UssdTurns:
 
     def commit(self, session_id: str, phone_hash: str, *, expected: str | None,
                state: str | None, fingerprint: str, reply: str, state_ttl: int,
-               replies_ttl: int, dropped_ttl: int, record: str | None, events_key: str,
+               replies_ttl: int, dropped_ttl: int, records: list[str], events_key: str,
                flush_key: str, flush_ttl: int, resumed_from: str | None = None,
-               language: str | None = None, center: str | None = None) -> int:
+               language: str | None = None, center: str | None = None,
+               opted_out: bool = False) -> int:
         """Write the turn if the state is unchanged: 0 on conflict, 2 if a flush is needed.
 
         `language` and `center`, when the turn learnt them, are remembered for the phone.
@@ -265,8 +268,8 @@ class UssdTurns:
         return int(self._commit(
             keys=[session_key, key("replies", channel="ussd", id=session_id),
                   key("dropped", phone_hash=phone_hash), events_key, flush_key, old_key,
-                  key("contact", phone_hash=phone_hash)],
+                  key("contact", phone_hash=phone_hash), key("opted_out", phone_hash=phone_hash)],
             args=[expected or "", state or "", fingerprint, reply, _seconds(state_ttl),
                   _seconds(replies_ttl), session_id if state else "", _seconds(dropped_ttl),
-                  record or "", _seconds(flush_ttl), language or "", center or "",
-                  CONTACT_TTL]))
+                  "1" if opted_out else "", _seconds(flush_ttl), language or "", center or "",
+                  CONTACT_TTL, *records]))

@@ -79,9 +79,6 @@ def simulate(flow_ref: str, channel: str, lang: str | None, center: str | None,
                 click.echo(f"      = session {event['status']}")
         _show(turn.reply.text, turn.reply.final, channel, ussd_limit)
         if turn.reply.final:
-            if turn.restart:
-                turn = start(flow, Trigger(channel, language=lang, center=center), env)
-                continue
             return
         if scripted is not None:
             if not scripted:

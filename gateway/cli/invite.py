@@ -117,6 +117,9 @@ def add(center_code: str, phone: str, language: str | None, role: str) -> None:
             insert_ignore(db, StaffPhone, {"center_id": center.id, "contact_id": contact.id,
                                            "role": role}, ["center_id", "contact_id"])
         code = center.code
+    with open_services(load_flows=False) as services, \
+            session_scope(services.sessionmaker) as db:
+        services.directory.refresh(db)  # the webhooks know the new staff phone at once
     click.echo(f"staff phone {phones.mask(e164)} {'added to' if new else 'already in'} "
                f"centre {code} ({language})")
 

@@ -53,7 +53,9 @@ class Turn:
     state: dict[str, Any]
     reply: Reply
     events: list[dict[str, Any]]
-    restart: bool = False  # she asked to start again: end this session, start a new one
+    # She asked to start again: the events before `session_started` end the old session,
+    # and the state and reply are a new session's, to be filed under a new key.
+    restart: bool = False
 
 
 def start(flow: Flow, trigger: Trigger, env: Environment) -> Turn:
@@ -136,8 +138,11 @@ class _Run:
             return self.finish("opted_out", self.message("opted_out"))
         if word == "restart":
             self.emit("session_ended", status="abandoned")
-            self.state["status"] = "abandoned"
-            return Turn(self.state, Reply("", True), self.events, restart=True)
+            fresh = start(self.flow, Trigger(self.channel, language=self.state["lang"],
+                                             center=self.state["center"]), self.env)
+            # The conversation's input budget goes on: restarting is no way round max_turns.
+            fresh.state["turns"] = self.state["turns"]
+            return Turn(fresh.state, fresh.reply, self.events + fresh.events, restart=True)
         if word == "help" and not isinstance(step, TextStep):
             self.state.update(note="help", page=0)
             return self.ask(step)

@@ -180,15 +180,16 @@ def test_help_on_ussd(flow):
 
 
 @pytest.mark.parametrize("word", ["RECOMMENCER", "recommencer", "KOKURA", "kokura", "RESTART"])
-def test_restart_ends_this_session_and_asks_for_a_new_one(flow, word):
+def test_restart_ends_this_session_and_asks_again_from_the_start(flow, word):
     chat = known(flow)
     chat.send("1", "2", word)
     assert chat.last.restart is True
-    assert chat.last.reply.final
-    assert chat.state["status"] == "abandoned"
-    assert chat.last.events == [{"type": "session_ended", "at": AT, "status": "abandoned"}]
-    again = known(flow)
-    assert again.text.startswith("CSCom : donnez votre avis")
+    assert not chat.last.reply.final
+    assert chat.last.events[0] == {"type": "session_ended", "at": AT, "status": "abandoned"}
+    assert chat.last.events[1]["type"] == "session_started"
+    assert chat.text.startswith("CSCom : donnez votre avis")  # the first question again
+    assert chat.state["status"] == "active" and chat.state["answers"] == {}
+    assert chat.state["lang"] == "fr" and chat.state["center"] == "07"  # still known
 
 
 # ------------------------------------------------------------------ consent, language, centre

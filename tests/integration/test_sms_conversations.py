@@ -103,6 +103,7 @@ def test_a_staff_visit_sms_invites_the_mother_who_then_answers_for_that_centre(
         center_id = db.scalar(sa.select(Center.id).where(Center.code == "12"))
         db.add(StaffPhone(center_id=center_id, contact_id=staff_id))
         db.commit()
+        services.directory.refresh(db)  # as `gateway staff add` does
     sms(client, "VISITE 76 55 44 33", phone=staff_phone)
     drain()
     with services.sessionmaker() as db:
@@ -124,3 +125,23 @@ def test_a_staff_visit_sms_invites_the_mother_who_then_answers_for_that_centre(
         assert session.center_id == center_id
     assert services.redis.get(invitations.INVITATION_KEY.format(
         phone_hash=services.vault.hash(mother))) is None
+
+
+def test_a_mother_writing_visite_is_not_taken_for_a_staff_command(client, services, drain):
+    sms(client, "Visite bien passée, merci")
+    drain()
+    first = outbox(services)[-1]
+    assert first.purpose == "reply" and first.body.startswith("Choisissez votre langue")
+
+
+def test_restart_files_the_old_session_as_abandoned_and_starts_afresh(client, services,
+                                                                      drain):
+    for text in ["AVIS 07", "1", "1", "2", "RECOMMENCER"]:
+        sms(client, text)
+    drain()
+    assert "avis" in outbox(services)[-1].body.lower()  # the consent question again
+    with services.sessionmaker() as db:
+        statuses = sorted(db.scalars(sa.select(SurveySession.status)))
+        assert statuses == ["abandoned", "active"]
+        answers = db.scalars(sa.select(Answer.step_id)).all()
+        assert sorted(answers) == ["consent", "visit"]  # kept, under the first session

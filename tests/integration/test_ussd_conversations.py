@@ -140,3 +140,31 @@ def test_a_comment_holding_stars_is_stored_whole(client, services, drain):
     with services.sessionmaker() as db:
         comment = db.scalars(sa.select(Answer.value).where(Answer.step_id == "comment")).one()
         assert comment == "bien*accueillie *merci"
+
+
+def test_typing_the_restart_word_on_ussd_starts_the_survey_again(client, services, drain):
+    screens = play(client, "ATUid_again", ["1", "1", "1", "KOKURA", "1", "3"])
+    assert screens[4].startswith("CON CSCom")  # the consent question, not an empty END
+    drain()
+    with services.sessionmaker() as db:
+        sessions = {s.key: s for s in db.scalars(sa.select(SurveySession))}
+        assert sessions["ussd:ATUid_again"].status == "abandoned"
+        (fresh,) = [s for key, s in sessions.items() if key != "ussd:ATUid_again"]
+        assert fresh.status == "active" and fresh.key.startswith("ussd:ATUid_again:")
+        visits = db.execute(sa.select(Answer.session_id, Answer.value)
+                            .where(Answer.step_id == "visit")).all()
+        assert {value for _, value in visits} == {"prenatal", "postnatal"}
+
+
+def test_stop_on_ussd_is_remembered_so_that_writing_again_opts_back_in(client, services,
+                                                                       drain):
+    from tests.integration.test_sms_conversations import sms
+
+    play(client, "ATUid_stop", ["1", "STOP"])
+    assert services.store.is_opted_out(services.vault.hash(PHONE))
+    drain()
+    sms(client, "AVIS 07")
+    drain()
+    with services.sessionmaker() as db:
+        assert db.scalars(sa.select(Contact.opted_out_at)).one() is None
+    assert not services.store.is_opted_out(services.vault.hash(PHONE))
