@@ -109,7 +109,9 @@ def main(argv: list[str] | None = None) -> int:
                             at_ussd_base_codes=("*384*123#",))
         services = Services.build(settings)
         try:
-            services.queue.empty()
+            if services.queue.count:
+                raise SystemExit(f"the queue on {args.redis_url} holds {services.queue.count} "
+                                 "jobs: point --redis-url at a Redis of its own")
             print(f"{recipients:,} recipients, week {week}, "
                   f"min {settings.min_respondents} respondents")
             timed("dry run (compose only)", lambda: send_summaries(

@@ -16,7 +16,6 @@ BLUEPRINTS = (
     "gateway.web.webhooks:blueprint",
     "gateway.web.health:blueprint",
     "gateway.web.api:blueprint",
-    "gateway.web.dashboard:blueprint",
 )
 
 
@@ -33,13 +32,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.extensions["kuma"] = services or Services.build(settings)
     for target in BLUEPRINTS:
         module_name, attribute = target.split(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name != module_name:
-                raise
-            continue
-        app.register_blueprint(getattr(module, attribute))
+        app.register_blueprint(getattr(importlib.import_module(module_name), attribute))
     return app
 
 

@@ -186,9 +186,13 @@ def _center(db: so.Session, code: str) -> Center:
 def _flow_id(services: Services, flow_id: str | None) -> str:
     if flow_id is None:
         return services.flows.default().id
-    if services.flows.live(flow_id) is None:
+    flow = services.flows.live(flow_id)
+    if flow is None:
         known = ", ".join(sorted(services.flows.flows)) or "none"
         raise NotFoundError(f"flow {flow_id!r} not found (live flows: {known})")
+    if "sms" not in flow.channels:
+        raise ArgumentError(f"flow {flow_id!r} does not run on SMS (channels: "
+                            f"{', '.join(flow.channels)}); an invitation is answered by SMS")
     return flow_id
 
 

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
 
 import sqlalchemy as sa
 
-from gateway import ingest
+from gateway import ingest, outbox
 from gateway.db import session_scope
 from gateway.models import SessionStatus, SurveySession
 from gateway.services import Services, for_worker
@@ -21,13 +20,16 @@ log = logging.getLogger(__name__)
 def sweep_sessions() -> dict[str, int]:
     """Mark sessions whose state has lapsed in Redis (USSD abandoned, SMS expired).
 
-    Also makes sure waiting events get filed, should a webhook have died between saving
-    them and queueing their flush.
+    Also makes sure waiting events get filed and queued SMS get sent, should a process
+    have died between saving them and queueing their job.
     """
     services = for_worker()
+    now = dt.datetime.now(dt.timezone.utc)
     if ingest.waiting(services.redis):
         ingest.kick(services.redis, services.queue)
-    return sweep(services, now=dt.datetime.now(dt.timezone.utc))
+    with session_scope(services.sessionmaker) as db:
+        outbox.redispatch_stale(db, services.queue, now=now)
+    return sweep(services, now=now)
 
 
 def sweep(services: Services, *, now: dt.datetime) -> dict[str, int]:

@@ -52,3 +52,25 @@ def dispatch(queue: rq.Queue, message_ids: list[int], *, at: dt.datetime | None 
             queue.enqueue_at(at, SEND_JOB, message_id, retry=SEND_RETRY)
         else:
             queue.enqueue_call(SEND_JOB, args=(message_id,), retry=SEND_RETRY)
+
+
+STALE_AFTER = dt.timedelta(minutes=10)
+
+
+def redispatch_stale(db: so.Session, queue: rq.Queue, *, now: dt.datetime) -> int:
+    """Queue again the send of messages still queued long after they were due.
+
+    Their send job was lost: Redis failed between the commit and the enqueue, or a worker
+    died mid-send. Sending stays at most once: the send job claims a message first.
+    """
+    cutoff = now - STALE_AFTER
+    stale = db.scalars(sa.select(OutboundMessage.id).where(
+        OutboundMessage.status == MessageStatus.QUEUED,
+        OutboundMessage.updated_at < cutoff,
+        sa.or_(OutboundMessage.send_after.is_(None), OutboundMessage.send_after < cutoff),
+    ).order_by(OutboundMessage.id).limit(1000)).all()
+    if stale:
+        log.warning("%d outbound SMS were still queued after %s: queueing them again",
+                    len(stale), STALE_AFTER)
+        dispatch(queue, list(stale))
+    return len(stale)

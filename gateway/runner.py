@@ -80,6 +80,15 @@ class Runner:
         """Return (E.164, keyed hash) of a provider's phone field; bad numbers are a 400."""
         return _identify(self.services.vault, raw_phone)
 
+    def message_for(self, raw_phone: str, key: str) -> str:
+        """Return one of the gateway's messages in the phone's remembered language."""
+        try:
+            _, phone_hash = self.identify(raw_phone)
+            language = self.store.contact_prefs(phone_hash).get("language") or "fr"
+        except ChannelRequestError:
+            language = "fr"
+        return (self.services.messages.get(language) or self.services.messages["fr"])[key]
+
     def flow_of(self, state: dict[str, Any]) -> Flow:
         """Return the exact flow version a session is pinned to."""
         flow = self.services.flows.version(state["version"])

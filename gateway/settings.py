@@ -88,7 +88,8 @@ class Settings:
     at_sender: str | None = _setting(
         "AT_SENDER", "Africa's Talking sender ID or short code for outbound SMS.")
     at_webhook_token: str | None = _setting(
-        "AT_WEBHOOK_TOKEN", "Secret token Africa's Talking passes as ?token= in callback URLs.",
+        "AT_WEBHOOK_TOKEN", "Secret token Africa's Talking passes as ?token= in callback URLs; "
+        "required with AT_USERNAME and AT_API_KEY.",
         secret=True)
     at_api_base: str | None = _setting(
         "AT_API_BASE", "Base URL of Africa's Talking's API (for stand-ins in tests).")
@@ -169,6 +170,11 @@ class Settings:
             settings = cls(**values)
         except SettingsError as error:
             raise _settings_error(problems + error.problems) from None
+        if settings.at_configured and not settings.at_webhook_token:
+            # Without it anyone who finds the callback URL can post answers or opt-outs.
+            problems.append("AT_WEBHOOK_TOKEN: required when AT_USERNAME and AT_API_KEY are "
+                            "set; use a long random value and add it as ?token= to the "
+                            "callback URLs")
         if problems:
             raise _settings_error(problems)
         if ensure_secret:

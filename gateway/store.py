@@ -100,19 +100,6 @@ class SessionStore:
         self.redis.delete(self.key("session", channel=channel, id=session_id),
                           self.key("replies", channel=channel, id=session_id))
 
-    def remember_reply(self, channel: str, session_id: str, request_fingerprint: str,
-                       reply: str, ttl: int) -> None:
-        """Keep the reply to a request so that a repeat of it gets the same answer."""
-        self._remember_reply(keys=[self.key("replies", channel=channel, id=session_id)],
-                             args=[request_fingerprint, reply, _seconds(ttl)])
-
-    def recall_reply(self, channel: str, session_id: str,
-                     request_fingerprint: str) -> str | None:
-        """Return the reply already given to this request, or None."""
-        reply = self.redis.hget(self.key("replies", channel=channel, id=session_id),
-                                request_fingerprint)
-        return _text(reply)
-
     def contact_prefs(self, phone_hash: str) -> dict[str, str]:
         """Return what is remembered of a phone: `language` and `center`, when known."""
         stored = self.redis.hgetall(self.key("contact", phone_hash=phone_hash))
@@ -141,15 +128,6 @@ class SessionStore:
             self.redis.set(key, "1")
         else:
             self.redis.delete(key)
-
-    def remember_dropped(self, phone_hash: str, session_key: str, ttl: int) -> None:
-        """Note a USSD session that dropped mid-survey, resumable for `ttl` seconds."""
-        self.redis.set(self.key("dropped", phone_hash=phone_hash), session_key,
-                       ex=_seconds(ttl))
-
-    def take_dropped(self, phone_hash: str) -> str | None:
-        """Return and forget the phone's dropped session, atomically (one resume only)."""
-        return _text(self.redis.getdel(self.key("dropped", phone_hash=phone_hash)))
 
 
 def _seconds(ttl: int | float) -> int:

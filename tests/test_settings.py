@@ -14,7 +14,7 @@ from gateway import settings as settings_module
 from gateway.errors import SettingsError
 from gateway.settings import Settings, describe, ensure_secret_key, markdown_table
 
-AT = {"AT_USERNAME": "kuma", "AT_API_KEY": "at-key"}
+AT = {"AT_USERNAME": "kuma", "AT_API_KEY": "at-key", "AT_WEBHOOK_TOKEN": "hook-token"}
 TWILIO = {"TWILIO_ACCOUNT_SID": "AC123", "TWILIO_AUTH_TOKEN": "tok", "TWILIO_FROM": "+22370000000"}
 
 
@@ -151,6 +151,11 @@ def test_every_bad_value_is_named_in_one_error() -> None:
 def test_inconsistent_settings_are_refused(environ, expected) -> None:
     with pytest.raises(SettingsError, match=expected.replace("*", r"\*")):
         Settings.from_env(environ)
+
+
+def test_africas_talking_credentials_need_a_webhook_token() -> None:
+    with pytest.raises(SettingsError, match="AT_WEBHOOK_TOKEN: required"):
+        Settings.from_env({"AT_USERNAME": "kuma", "AT_API_KEY": "at-key"})
 
 
 def test_secrets_never_show_in_errors_or_repr() -> None:

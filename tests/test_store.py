@@ -15,7 +15,7 @@ import redis
 from gateway import redis_connection
 from gateway.errors import SessionBusyError, SettingsError
 from gateway.settings import Settings
-from gateway.store import CONTACT_TTL, SessionStore
+from gateway.store import CONTACT_TTL, SessionStore, UssdTurns
 
 
 @pytest.fixture
@@ -46,14 +46,12 @@ def test_state_expires(store: SessionStore) -> None:
     assert store.load("ussd", "s") is None
 
 
-def test_delete_forgets_state_and_replies(store: SessionStore) -> None:
+def test_delete_forgets_state(store: SessionStore) -> None:
     store.save("ussd", "s", {"step": "q1"}, ttl=60)
-    store.remember_reply("ussd", "s", "1*2", "CON Q3", ttl=60)
 
     store.delete("ussd", "s")
 
     assert store.load("ussd", "s") is None
-    assert store.recall_reply("ussd", "s", "1*2") is None
 
 
 def test_corrupt_state_starts_afresh(store: SessionStore, redis_client: redis.Redis,
@@ -76,19 +74,71 @@ def test_ttl_must_be_positive(store: SessionStore) -> None:
         store.save("ussd", "s", {}, ttl=0)
 
 
-# ---------------------------------------------------------------- replies
+# ---------------------------------------------------------------- USSD turns
 
 
-def test_a_repeated_request_gets_the_same_reply(store: SessionStore,
-                                                redis_client: redis.Redis) -> None:
-    store.remember_reply("ussd", "s", "fp-1", "CON Comment était l'accueil?", ttl=120)
-    store.remember_reply("ussd", "s", "fp-2", "END Merci", ttl=120)
+def commit(turns: UssdTurns, session_id: str = "s", *, expected: str | None = None,
+           state: str | None = '{"step":"q2"}', fingerprint: str = "fp-1",
+           reply: str = "CON Q2", records: tuple[str, ...] = (), **extra) -> int:
+    return turns.commit(session_id, "h1", expected=expected, state=state,
+                        fingerprint=fingerprint, reply=reply, state_ttl=300, replies_ttl=3600,
+                        dropped_ttl=120, records=list(records), events_key="kuma:events",
+                        flush_key="kuma:events:flush-queued", flush_ttl=60, **extra)
 
-    assert store.recall_reply("ussd", "s", "fp-1") == "CON Comment était l'accueil?"
-    assert store.recall_reply("ussd", "s", "fp-2") == "END Merci"
-    assert store.recall_reply("ussd", "s", "fp-3") is None
-    assert store.recall_reply("ussd", "other", "fp-1") is None
-    assert 110 < redis_client.ttl("kuma:replies:ussd:s") <= 120
+
+def test_a_turn_is_written_once_and_its_reply_given_again(store: SessionStore,
+                                                         redis_client: redis.Redis) -> None:
+    turns = UssdTurns(store)
+    assert commit(turns, records=('{"a":1}',)) == 2  # written; a flush must be queued
+    assert commit(turns, fingerprint="fp-2", reply="CON other") == 0  # stale: refused
+
+    snapshot = turns.read("s", "h1", "fp-1")
+    assert snapshot.reply == "CON Q2" and snapshot.raw_state == '{"step":"q2"}'
+    assert snapshot.seen and snapshot.dropped == "s"
+    assert turns.read("s", "h1", "fp-2").reply is None
+    assert redis_client.lrange("kuma:events", 0, -1) == [b'{"a":1}']
+    assert 3500 < redis_client.ttl("kuma:replies:ussd:s") <= 3600
+
+
+def test_racing_turns_advance_a_session_once(store: SessionStore) -> None:
+    turns = UssdTurns(store)
+    commit(turns)
+    barrier = threading.Barrier(10)
+
+    def advance(n: int) -> int:
+        barrier.wait()
+        return commit(turns, expected='{"step":"q2"}', state=f'{{"step":"q3","by":{n}}}',
+                      fingerprint="fp-2", reply="CON Q3")
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        written = list(pool.map(advance, range(10)))
+
+    assert sorted(written, reverse=True)[:2] == [1, 0] and written.count(0) == 9
+
+
+def test_a_final_turn_ends_the_session_and_its_resume_pointer(store: SessionStore) -> None:
+    turns = UssdTurns(store)
+    commit(turns)
+    commit(turns, expected='{"step":"q2"}', state=None, fingerprint="fp-2",
+           reply="END Merci")
+
+    snapshot = turns.read("s", "h1", "fp-3")
+    assert snapshot.raw_state is None and snapshot.seen and snapshot.dropped is None
+
+
+def test_a_resumed_session_can_be_taken_only_once(store: SessionStore) -> None:
+    turns = UssdTurns(store)
+    commit(turns, "old")
+    first = commit(turns, "new1", state='{"step":"q2"}', resumed_from="old")
+    second = commit(turns, "new2", state='{"step":"q2"}', resumed_from="old")
+    assert (first, second) == (1, 0)
+
+
+def test_a_turn_remembers_language_and_opt_out(store: SessionStore) -> None:
+    turns = UssdTurns(store)
+    commit(turns, language="bm", center="07", opted_out=True)
+    assert store.contact_prefs("h1") == {"language": "bm", "center": "07"}
+    assert store.is_opted_out("h1")
 
 
 # ---------------------------------------------------------------- locks
@@ -188,51 +238,17 @@ def test_opt_out_mirror(store: SessionStore, redis_client: redis.Redis) -> None:
     assert store.is_opted_out("h1") is False
 
 
-# ---------------------------------------------------------------- USSD resume
-
-
-def test_dropped_session_is_taken_once(store: SessionStore, redis_client: redis.Redis) -> None:
-    store.remember_dropped("h1", "ussd:ATUid_9", ttl=120)
-
-    assert 110 < redis_client.ttl("kuma:dropped:h1") <= 120
-    assert store.take_dropped("h1") == "ussd:ATUid_9"
-    assert store.take_dropped("h1") is None
-
-
-def test_concurrent_takes_resume_only_once(store: SessionStore) -> None:
-    store.remember_dropped("h1", "ussd:ATUid_9", ttl=120)
-    barrier = threading.Barrier(10)
-
-    def take(_: int) -> str | None:
-        barrier.wait()
-        return store.take_dropped("h1")
-
-    with ThreadPoolExecutor(max_workers=10) as pool:
-        taken = list(pool.map(take, range(10)))
-
-    assert [t for t in taken if t is not None] == ["ussd:ATUid_9"]
-
-
-def test_dropped_session_expires(store: SessionStore) -> None:
-    store.remember_dropped("h1", "ussd:x", ttl=1)
-
-    time.sleep(1.1)
-
-    assert store.take_dropped("h1") is None
-
-
 def test_store_works_on_a_decoded_client(redis_url: str, redis_client: redis.Redis) -> None:
     decoded = SessionStore(redis.Redis.from_url(redis_url, decode_responses=True))
 
     decoded.save("sms", "s", {"a": "é"}, ttl=60)
-    decoded.remember_reply("sms", "s", "f", "Merci", ttl=60)
     decoded.set_contact_prefs("h", language="fr")
-    decoded.remember_dropped("h", "ussd:1", ttl=60)
+    turns = UssdTurns(decoded)
+    commit(turns, "u", reply="CON Mèrci")
 
     assert decoded.load("sms", "s") == {"a": "é"}
-    assert decoded.recall_reply("sms", "s", "f") == "Merci"
     assert decoded.contact_prefs("h") == {"language": "fr"}
-    assert decoded.take_dropped("h") == "ussd:1"
+    assert turns.read("u", "h1", "fp-1").reply == "CON Mèrci"
 
 
 # ---------------------------------------------------------------- connections

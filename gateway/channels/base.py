@@ -41,11 +41,6 @@ class UssdRequest:
     network_code: str | None
     text: str
 
-    @property
-    def is_start(self) -> bool:
-        """Return True for the dial that opens a session (nothing typed yet)."""
-        return self.text == ""
-
 
 @dataclass(frozen=True)
 class InboundSms:
@@ -163,7 +158,9 @@ def time_field(form: Mapping[str, str], name: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise ChannelRequestError(f"field {name!r} is not a date and time: {value!r}") from None
+        # Informative only: refusing the request would refuse her message on every retry.
+        log.warning("field %r is not a date and time: ignored", name)
+        return None
     # Providers send UTC; a naive value is read as UTC rather than the server's zone.
     if moment.tzinfo is None:
         return moment.replace(tzinfo=timezone.utc)

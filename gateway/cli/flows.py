@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from gateway.engine import gsm, render
+from gateway.engine import gsm
 from gateway.engine.definition import Flow
 from gateway.engine.session import Environment, Trigger, resume, start
 from gateway.flow_library import check_files
@@ -19,10 +19,14 @@ def flows() -> None:
     """Check survey flows and try them as a phone would."""
 
 
-def _flows_dir() -> Path:
+def _settings():
     from gateway.settings import Settings
 
-    return Settings.from_env().flows_dir
+    return Settings.from_env()
+
+
+def _flows_dir() -> Path:
+    return _settings().flows_dir
 
 
 def _messages():
@@ -33,10 +37,12 @@ def _messages():
 
 @flows.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--ussd-limit", default=render.USSD_LIMIT, show_default=True,
-              help="Characters a USSD screen holds, CON/END included.")
-def validate(paths: tuple[Path, ...], ussd_limit: int) -> None:
+@click.option("--ussd-limit", type=int, default=None,
+              help="Characters a USSD screen holds, CON/END included (default: "
+                   "USSD_MAX_CHARS, 182).")
+def validate(paths: tuple[Path, ...], ussd_limit: int | None) -> None:
     """Check flow files (default: the flows folder); print `file:line: message` for each problem."""
+    ussd_limit = ussd_limit or _settings().ussd_max_chars
     targets = list(paths) or [_flows_dir()]
     found, errors = check_files(targets, _messages(), ussd_limit=ussd_limit)
     for error in errors:
@@ -58,10 +64,12 @@ def validate(paths: tuple[Path, ...], ussd_limit: int) -> None:
 @click.option("--inputs", default=None,
               help="Answers separated by --separator, run without asking, e.g. '1*2*5'.")
 @click.option("--separator", default="*", show_default=True)
-@click.option("--ussd-limit", default=render.USSD_LIMIT, show_default=True)
+@click.option("--ussd-limit", type=int, default=None,
+              help="Characters a USSD screen holds (default: USSD_MAX_CHARS, 182).")
 def simulate(flow_ref: str, channel: str, lang: str | None, center: str | None,
-             inputs: str | None, separator: str, ussd_limit: int) -> None:
+             inputs: str | None, separator: str, ussd_limit: int | None) -> None:
     """Take a survey in the terminal, shown exactly as a phone shows it."""
+    ussd_limit = ussd_limit or _settings().ussd_max_chars
     flow = _find_flow(flow_ref, ussd_limit)
     env = Environment(now=datetime.now(timezone.utc), messages=_messages(),
                       ussd_limit=ussd_limit)

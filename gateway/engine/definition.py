@@ -194,6 +194,9 @@ def _read_dimensions(data: LineDict, reader: Reader) -> dict[str, Dimension]:
             reader.error("each dimension needs an 'id', an 'area' and a 'label'", line)
             continue
         dim_id = item["id"]
+        if dim_id == "overall" or dim_id in AREAS:
+            reader.error(f"dimension id '{dim_id}' is reserved for the scores' roll-ups: "
+                         "choose another", line)
         if dim_id in dimensions:
             reader.error(f"dimension '{dim_id}' is declared twice", line)
         area = item.get("area")

@@ -211,6 +211,14 @@ class _Run:
             text = pages[min(self.state["page"], len(pages) - 1)]
         else:
             text = render.sms_text(self.prompt(step), keep_unicode=self.flow.sms.unicode)
+            note = self.state.get("note")
+            if note and render.gsm.segments(text) > self.flow.sms.max_segments:
+                # The note and the whole question would not fit the flow's SMS length: she
+                # has the question already, so send the note and how to answer.
+                short = " ".join(filter(None, [self.message(note),
+                                               step.hint(self.language, self.message_table())]))
+                text = render.sms_text(render.Prompt(short, ()),
+                                       keep_unicode=self.flow.sms.unicode)
         return Turn(self.state, Reply(text, False), self.events)
 
     def pages(self, step: Step) -> list[str]:

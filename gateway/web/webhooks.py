@@ -16,7 +16,7 @@ from gateway import metrics
 from gateway.app import services_of
 from gateway.channels import africastalking as at
 from gateway.channels import twilio
-from gateway.channels.base import DeliveryReport
+from gateway.channels.base import DeliveryReport, InboundSms
 from gateway.errors import (AuthenticationError, ChannelRequestError, EngineUsageError,
                             SessionBusyError)
 from gateway.runner import Runner
@@ -96,8 +96,8 @@ def africastalking_ussd() -> Response:
         # A session that cannot go on (its flow version is gone): end it politely.
         log.error("ussd session %s cannot go on: %s", ussd.session_id, error)
         metrics.FAILURES.labels(kind="session_broken").inc()
-        texts = runner.services.messages["fr"]
-        return Response(at.render_ussd(texts["unavailable"], True), mimetype="text/plain")
+        return Response(at.render_ussd(runner.message_for(ussd.phone, "unavailable"), True),
+                        mimetype="text/plain")
     g.step = reply.step or "-"
     return Response(reply.body, mimetype="text/plain")
 
@@ -116,8 +116,7 @@ def africastalking_ussd_events() -> Response:
 def africastalking_sms() -> Response:
     """Take an incoming SMS; the reply goes out as an outbound SMS from the worker."""
     _check_africastalking()
-    message = at.parse_sms(request.form)
-    _runner().handle_sms(message)
+    _handle_sms(at.parse_sms(request.form))
     return Response("ok\n", mimetype="text/plain")
 
 
@@ -133,8 +132,7 @@ def africastalking_delivery() -> Response:
 def twilio_sms() -> Response:
     """Take an incoming Twilio SMS; answer with empty TwiML (the reply is sent by a job)."""
     _check_twilio()
-    message = twilio.parse_sms(request.form)
-    _runner().handle_sms(message)
+    _handle_sms(twilio.parse_sms(request.form))
     return Response(twilio.render_twiml(), mimetype="text/xml")
 
 
@@ -144,6 +142,16 @@ def twilio_status() -> Response:
     _check_twilio()
     _queue_delivery(twilio.parse_status(request.form))
     return Response("ok\n", mimetype="text/plain")
+
+
+def _handle_sms(message: InboundSms) -> None:
+    try:
+        _runner().handle_sms(message)
+    except EngineUsageError as error:
+        # Our fault, not the provider's: a retry would fail the same way, so take the
+        # message (200), log it and count it; her session is left as it was.
+        log.error("sms %s cannot go on: %s", message.message_id, error)
+        metrics.FAILURES.labels(kind="session_broken").inc()
 
 
 def _queue_delivery(report: DeliveryReport) -> None:

@@ -82,7 +82,6 @@ SMS_ERRORS = [
     ("missing from", {k: v for k, v in SMS.items() if k != "from"}, "'from' is missing"),
     ("missing id", {k: v for k, v in SMS.items() if k != "id"}, "'id' is missing"),
     ("missing text", {k: v for k, v in SMS.items() if k != "text"}, "'text' is missing"),
-    ("bad date", {**SMS, "date": "yesterday"}, "'date' is not a date"),
     ("over-long text", {**SMS, "text": "a" * 6000}, "'text' is longer than"),
 ]
 
@@ -96,6 +95,13 @@ def test_parse_sms(label, form, expected):
 def test_parse_sms_rejects(label, form, message):
     with pytest.raises(ChannelRequestError, match=message):
         at.parse_sms(form)
+
+
+def test_an_unreadable_date_does_not_refuse_her_message(caplog):
+    # `date` is informative: refusing the SMS would refuse it again on every retry.
+    message = at.parse_sms({**SMS, "date": "yesterday"})
+    assert message.received_at is None and message.text == SMS["text"]
+    assert "'date' is not a date and time" in caplog.text
 
 
 # Delivery report: id, status, phoneNumber, networkCode, failureReason, retryCount.

@@ -158,3 +158,10 @@ def test_console_script_validate_exits_1_on_a_broken_flow(broken):
     good = subprocess.run([script, "flows", "validate", str(GOOD)], capture_output=True,
                           text=True, timeout=60)
     assert good.returncode == 0, good.stderr
+
+
+def test_validate_checks_against_the_configured_ussd_length(monkeypatch):
+    monkeypatch.setenv("USSD_MAX_CHARS", "120")
+    result = CliRunner().invoke(main, ["flows", "validate"])
+    assert result.exit_code == 1
+    assert "maternal_care.yaml:" in result.output and "holds 120" in result.output

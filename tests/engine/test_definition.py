@@ -180,6 +180,15 @@ def test_dimension_not_declared():
         "under 'dimensions'"]
 
 
+@pytest.mark.parametrize("reserved", ["overall", "clinical_quality"])
+def test_a_dimension_cannot_take_a_roll_up_name(reserved):
+    source = edit("  - id: respect\n    area", f"  - id: {reserved}\n    area")
+    source = edit("    dimension: respect", f"    dimension: {reserved}", source)
+    assert errors_of(source) == [
+        f"{PATH}:{line_of(source, f'- id: {reserved}')}: dimension id '{reserved}' is reserved "
+        "for the scores' roll-ups: choose another"]
+
+
 def test_area_not_one_of_the_four():
     source = edit("area: patient_experience", "area: experience")
     assert errors_of(source) == [

@@ -9,7 +9,7 @@ from twilio.request_validator import RequestValidator
 
 from gateway.models import Contact, OutboundMessage
 from tests.channels.standins import AfricasTalkingStandIn, TwilioStandIn
-from tests.integration.test_sms_conversations import PHONE, sms
+from tests.integration.test_sms_conversations import PHONE
 
 TOKEN = "at-hook-token"
 
@@ -42,6 +42,7 @@ def provider_environment(monkeypatch, settings, worker_environment):
     """The worker's environment, with the providers as the test's settings have them."""
     for name, value in {"SMS_OUTBOX": "provider", "SMS_PROVIDER": "africastalking",
                         "AT_USERNAME": "kuma", "AT_API_KEY": "at-key", "AT_SENDER": "KUMA",
+                        "AT_WEBHOOK_TOKEN": TOKEN,
                         "AT_API_BASE": settings.at_api_base,
                         "TWILIO_ACCOUNT_SID": settings.twilio_account_sid,
                         "TWILIO_AUTH_TOKEN": settings.twilio_auth_token,

@@ -15,7 +15,8 @@ def at_worker(monkeypatch, settings, at_standin):
     """Point the worker at the AT stand-in; return a function that drains the queue."""
     point_worker_at(monkeypatch, settings, SMS_OUTBOX="provider",
                     SMS_PROVIDER="africastalking", AT_USERNAME="kuma",
-                    AT_API_KEY="at-test-key", AT_SENDER="KUMA", AT_API_BASE=at_standin.url)
+                    AT_API_KEY="at-test-key", AT_SENDER="KUMA", AT_API_BASE=at_standin.url,
+                    AT_WEBHOOK_TOKEN="hook-token")
 
     def drain(services) -> None:
         rq.SimpleWorker([services.queue], connection=services.redis).work(

@@ -155,3 +155,14 @@ def test_twilio_signed_sms_is_accepted_with_empty_twiml(client, services):
     assert response.status_code == 200
     assert response.mimetype == "text/xml" and "<Response" in response.text
     assert services.queue.count == 1
+
+
+def test_an_sms_for_a_session_that_cannot_go_on_is_taken_not_retried(client, services,
+                                                                     caplog):
+    phone_hash = services.vault.hash("+22376123456")
+    services.store.save("sms", phone_hash, {"flow": "maternal_care", "version": "gone",
+                                            "status": "active", "step": "visit"}, ttl=600)
+    response = client.post(f"/webhooks/africastalking/sms?token={TOKEN}", data=SMS)
+    assert response.status_code == 200  # a retry would fail the same way
+    assert "cannot go on" in caplog.text
+    assert services.queue.count == 0
