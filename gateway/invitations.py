@@ -21,7 +21,8 @@ import rq
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from gateway import outbox, phones
+from gateway import i18n, outbox, phones
+from gateway.i18n import N_
 from gateway.db import session_scope
 from gateway.engine import gsm, inputs
 from gateway.errors import ArgumentError, NotFoundError, PhoneNumberError
@@ -39,26 +40,13 @@ DEFAULT_LANGUAGE = "fr"
 SINGLE_SEGMENT = 160  # GSM-7 septets
 MIN_NAME = 12  # below this, a second segment is better than an unreadable name
 
-# Texts for phones, folded to GSM-7 before sending. NEEDS NATIVE REVIEW: the Bambara
-# lines are a first draft (move them to locales/ once its owner takes msgids).
-TEXTS = {
-    "fr": {
-        "invitation": "{center}: merci pour votre visite. Donnez votre avis (gratuit, "
-                      "3 min): repondez 1 a ce SMS.",
-        "scheduled": "Invitation pour {phone}: SMS le {when}.",
-        "opted_out": "Pas d'invitation pour {phone}: ce numero ne veut plus de SMS.",
-        "recent": "Pas d'invitation pour {phone}: deja invite(e) ces {days} derniers jours.",
-        "bad_number": "Numero illisible. Ecrivez par exemple: VISITE 76123456",
-    },
-    "bm": {
-        "invitation": "{center}: i ni ce i nali la. I hakilina fɔ an ye (a sɔngɔ tɛ, "
-                      "miniti 3): 1 ci nin SMS in jaabi la.",
-        "scheduled": "Welekan {phone} ye: SMS bɛna taa {when}.",
-        "opted_out": "Welekan tɛ {phone} ye: a ma sɔn SMS ma tugun.",
-        "recent": "Welekan tɛ {phone} ye: a welela tile {days} laban ninnu kɔnɔ.",
-        "bad_number": "Nimɔrɔ ma se ka kalan. A sɛbɛn i n'a fɔ: TAALI 76123456",
-    },
-}
+# The texts, in locales/ (fr, bm), are folded to GSM-7 before sending.
+INVITATION = N_("%(center)s: thank you for your visit. Give your opinion (free, 3 min): "
+                "reply 1 to this SMS.")
+SCHEDULED = N_("Invitation for %(phone)s: SMS on %(when)s.")
+REFUSED_OPTED_OUT = N_("No invitation for %(phone)s: this number wants no more SMS.")
+REFUSED_RECENT = N_("No invitation for %(phone)s: already invited in the last %(days)s days.")
+BAD_NUMBER = N_("Unreadable number. Write for example: VISITE 76123456")
 
 _DISPATCH = "kuma_dispatch_after_commit"
 
@@ -102,16 +90,16 @@ def outside_quiet_hours(moment: dt.datetime, window: tuple[dt.time, dt.time] | N
 
 def invitation_text(center_name: str, language: str | None) -> str:
     """Return the invitation SMS for a centre, in GSM-7, in one segment when it fits."""
-    template = TEXTS.get(language or "", TEXTS[DEFAULT_LANGUAGE])["invitation"]
+    language = language or DEFAULT_LANGUAGE
     name = gsm.prepare_sms(center_name.strip())
     if not name.lower().startswith("cscom"):
         name = f"CSCom {name}"
-    text = gsm.prepare_sms(template.format(center=name))
+    text = gsm.prepare_sms(i18n.gettext(language, INVITATION, center=name))
     overflow = gsm.count(text).units - SINGLE_SEGMENT
     if overflow > 0:
         # A long centre name is cut rather than paying for a second segment.
         name = name[:max(MIN_NAME, len(name) - overflow - 1)].rstrip() + "."
-        text = gsm.prepare_sms(template.format(center=name))
+        text = gsm.prepare_sms(i18n.gettext(language, INVITATION, center=name))
     return text
 
 
@@ -313,21 +301,21 @@ def handle_staff_sms(db: so.Session, services: Services, staff_phone_hash: str, 
     if staff is None:
         return None
     center_code, language = staff
-    texts = TEXTS.get(language or "", TEXTS[DEFAULT_LANGUAGE])
+    language = language or DEFAULT_LANGUAGE
     try:
         e164 = phones.normalise(number)
     except PhoneNumberError:
-        return gsm.prepare_sms(texts["bad_number"])
+        return gsm.prepare_sms(i18n.gettext(language, BAD_NUMBER))
     invitation, reason = _schedule(db, services, center_code=center_code, phone=e164,
                                    flow_id=None, visit_at=None, now=now)
     masked = phones.mask(e164)
     if reason == "opted_out":
-        return gsm.prepare_sms(texts["opted_out"].format(phone=masked))
+        return gsm.prepare_sms(i18n.gettext(language, REFUSED_OPTED_OUT, phone=masked))
     if reason == "recent":
-        return gsm.prepare_sms(texts["recent"].format(
-            phone=masked, days=services.settings.invitation_min_interval))
+        return gsm.prepare_sms(i18n.gettext(language, REFUSED_RECENT, phone=masked,
+                                            days=services.settings.invitation_min_interval))
     when = invitation.send_at.astimezone(services.settings.tz).strftime("%d/%m %H:%M")
-    return gsm.prepare_sms(texts["scheduled"].format(phone=masked, when=when))
+    return gsm.prepare_sms(i18n.gettext(language, SCHEDULED, phone=masked, when=when))
 
 
 STAFF_JOB = "gateway.invitations.staff_sms_job"
