@@ -29,7 +29,7 @@ from gateway.errors import (ChannelRequestError, EngineUsageError, PhoneNumberEr
                             SessionBusyError)
 from gateway.services import Services
 from gateway.invitations import INVITATION_KEY
-from gateway.store import UssdTurns
+from gateway.store import UssdSnapshot, UssdTurns
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +146,13 @@ class Runner:
         """Answer one USSD request with the next screen."""
         phone, phone_hash = self.identify(request.phone)
         fingerprint = hashlib.sha256(request.text.encode()).hexdigest()[:24]
+        recent = self.turns.recent(request.session_id)
+        if recent is not None:
+            # This process wrote the session's state last: try the turn without reading.
+            reply = self._ussd_turn(request, phone, phone_hash, fingerprint,
+                                    UssdSnapshot(None, recent, True, None, None, None))
+            if reply is not None:
+                return reply
         for _ in range(CAS_ATTEMPTS):
             snapshot = self.turns.read(request.session_id, phone_hash, fingerprint)
             if snapshot.reply is not None:
@@ -192,6 +199,9 @@ class Runner:
             language=_learnt(turn.events, "language_chosen", "language"),
             center=_learnt(turn.events, "center_identified", "center"),
             opted_out=any(event["type"] == "opted_out" for event in turn.events))
+        if isinstance(written, str):  # a repeat of an answered request: the same screen
+            final, _, text = written.partition(" ")
+            return UssdReply(text, final == "END")
         if not written:
             return None
         if written == 2:

@@ -8,9 +8,11 @@ documents or plain strings; phones appear only as their keyed hash.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import json
 import logging
+import threading
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
@@ -167,6 +169,8 @@ return {
 #       flush flag TTL, language learnt ('' = none), centre learnt ('' = none), memory TTL,
 #       then the event records to file, if any
 _USSD_COMMIT = """
+local given = redis.call('HGET', KEYS[2], ARGV[3])
+if given then return given end
 local current = redis.call('GET', KEYS[1])
 if ARGV[1] == '' then
   if current then return 0 end
@@ -210,12 +214,34 @@ class UssdSnapshot(NamedTuple):
 
 
 class UssdTurns:
-    """Read and compare-and-set one USSD turn, each in a single Redis round trip."""
+    """Read and compare-and-set one USSD turn, each in a single Redis round trip.
+
+    The states this process wrote are kept in memory too: a session's next request, when
+    it reaches the same process, skips the read and goes straight to the compare-and-set,
+    which refuses it if another process moved the session on meanwhile.
+    """
+
+    RECENT = 20_000  # sessions remembered per process (~1 KB each)
 
     def __init__(self, store: SessionStore) -> None:
         self.store = store
         self._read = store.redis.register_script(_USSD_READ)
         self._commit = store.redis.register_script(_USSD_COMMIT)
+        self._recent: collections.OrderedDict[str, str] = collections.OrderedDict()
+        self._recent_lock = threading.Lock()
+
+    def recent(self, session_id: str) -> str | None:
+        """Return the state this process last wrote for a session, if it still has it."""
+        with self._recent_lock:
+            return self._recent.get(session_id)
+
+    def _remember(self, session_id: str, state: str | None) -> None:
+        with self._recent_lock:
+            self._recent.pop(session_id, None)
+            if state is not None:
+                self._recent[session_id] = state
+                if len(self._recent) > self.RECENT:
+                    self._recent.popitem(last=False)
 
     def read(self, session_id: str, phone_hash: str, fingerprint: str) -> UssdSnapshot:
         """Read the session, the reply to this request, and the phone's memory."""
@@ -234,8 +260,11 @@ class UssdTurns:
                replies_ttl: int, dropped_ttl: int, records: list[str], events_key: str,
                flush_key: str, flush_ttl: int, resumed_from: str | None = None,
                language: str | None = None, center: str | None = None,
-               opted_out: bool = False) -> int:
+               opted_out: bool = False) -> int | str:
         """Write the turn if the state is unchanged: 0 on conflict, 2 if a flush is needed.
+
+        When this very request (same fingerprint) was answered already, nothing is written
+        and the screen then given is returned.
 
         `language` and `center`, when the turn learnt them, are remembered for the phone.
         """
@@ -243,11 +272,18 @@ class UssdTurns:
         session_key = key("session", channel="ussd", id=session_id)
         old_key = key("session", channel="ussd", id=resumed_from) if resumed_from \
             else session_key
-        return int(self._commit(
+        result = self._commit(
             keys=[session_key, key("replies", channel="ussd", id=session_id),
                   key("dropped", phone_hash=phone_hash), events_key, flush_key, old_key,
                   key("contact", phone_hash=phone_hash), key("opted_out", phone_hash=phone_hash)],
             args=[expected or "", state or "", fingerprint, reply, _seconds(state_ttl),
                   _seconds(replies_ttl), session_id if state else "", _seconds(dropped_ttl),
                   "1" if opted_out else "", _seconds(flush_ttl), language or "", center or "",
-                  CONTACT_TTL, *records]))
+                  CONTACT_TTL, *records])
+        if isinstance(result, (bytes, str)):
+            return _text(result)  # this very request was answered already: its screen
+        if result:
+            self._remember(session_id, state)
+        elif expected is not None:
+            self._remember(session_id, None)  # stale: read it again next time
+        return int(result)

@@ -91,6 +91,8 @@ def test_a_turn_is_written_once_and_its_reply_given_again(store: SessionStore,
     turns = UssdTurns(store)
     assert commit(turns, records=('{"a":1}',)) == 2  # written; a flush must be queued
     assert commit(turns, fingerprint="fp-2", reply="CON other") == 0  # stale: refused
+    assert commit(turns, reply="CON again") == "CON Q2"  # the same request: its screen
+    assert turns.recent("s") == '{"step":"q2"}'
 
     snapshot = turns.read("s", "h1", "fp-1")
     assert snapshot.reply == "CON Q2" and snapshot.raw_state == '{"step":"q2"}'
@@ -105,15 +107,20 @@ def test_racing_turns_advance_a_session_once(store: SessionStore) -> None:
     commit(turns)
     barrier = threading.Barrier(10)
 
-    def advance(n: int) -> int:
+    def advance(n: int) -> int | str:
         barrier.wait()
         return commit(turns, expected='{"step":"q2"}', state=f'{{"step":"q3","by":{n}}}',
-                      fingerprint="fp-2", reply="CON Q3")
+                      fingerprint=f"race-{n % 2}", reply=f"CON Q3 by {n}")
 
     with ThreadPoolExecutor(max_workers=10) as pool:
         written = list(pool.map(advance, range(10)))
 
-    assert sorted(written, reverse=True)[:2] == [1, 0] and written.count(0) == 9
+    # One request wins; a repeat of it gets its screen; any other request is stale.
+    assert written.count(1) == 1
+    winner = written.index(1)
+    for n, result in enumerate(written):
+        if n != winner:
+            assert result == (f"CON Q3 by {winner}" if n % 2 == winner % 2 else 0)
 
 
 def test_a_final_turn_ends_the_session_and_its_resume_pointer(store: SessionStore) -> None:

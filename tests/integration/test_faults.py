@@ -229,3 +229,21 @@ def test_a_redis_restart_mid_survey_keeps_the_session_and_the_queue(tmp_path, se
         services.close()
     finally:
         server.stop()
+
+
+def test_two_web_processes_taking_turns_on_one_session_stay_in_step(settings, services,
+                                                                    drain):
+    # Each app keeps the states it wrote; a stale one must be refused and read again.
+    first = create_app(settings, services=Services.build(settings)).test_client()
+    second = create_app(settings, services=Services.build(settings)).test_client()
+    typed: list[str] = []
+    screens = [dial(first, "ATUid_two", "")]
+    for number, value in enumerate(INPUTS):
+        typed.append(value)
+        client = first if number % 3 else second
+        screens.append(dial(client, "ATUid_two", "*".join(typed)))
+        again = dial(second if client is first else first, "ATUid_two", "*".join(typed))
+        assert again == screens[-1]  # a retry reaching the other process: same screen
+    assert "Un commentaire" in screens[-1]
+    drain()
+    assert answers_by_step(services) == sorted(ANSWERED)
