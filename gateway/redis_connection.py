@@ -89,15 +89,19 @@ def embedded_url(var_dir: str | Path) -> str:
     return f"unix://{server.socket_file}"
 
 
-def close_embedded() -> None:
-    """Let go of the embedded servers; each stops unless another process still uses it."""
+def close_embedded(var_dir: str | Path | None = None) -> None:
+    """Let go of the embedded servers (or only var_dir's); each stops unless another
+    process still uses it."""
+    only = None if var_dir is None else (Path(var_dir) / EMBEDDED_DB).resolve()
     with _guard:
-        _release_servers()
+        _release_servers(only)
 
 
-def _release_servers() -> None:
-    _disconnect_clients()
+def _release_servers(only: Path | None = None) -> None:
     for path, server in list(_servers.items()):
+        if only is not None and path.resolve() != only:
+            continue
+        _disconnect_clients(server.socket_file)
         # Hang up before queueing for the lock: processes exiting together must not each
         # see the others still connected, or none would stop the server.
         server.connection_pool.disconnect()
@@ -151,9 +155,10 @@ def _wait_gone(socket_file: str, timeout: float = 10) -> None:
         time.sleep(0.01)
 
 
-def _disconnect_clients() -> None:
+def _disconnect_clients(socket_file: str) -> None:
     for client in list(_clients):
-        client.connection_pool.disconnect()
+        if client.connection_pool.connection_kwargs.get("path") == socket_file:
+            client.connection_pool.disconnect()
 
 
 def _answers(client: redis.Redis) -> bool:

@@ -303,7 +303,7 @@ def test_embedded_server_is_shared_by_processes_and_persists(tmp_path: Path) -> 
         assert redis_connection.connect(None, var_dir, decode_responses=True).get("from") \
             == "parent"
     finally:
-        redis_connection.close_embedded()
+        redis_connection.close_embedded(var_dir)
 
     # The last user stopped the server, which saved its data into var/redis.db.
     assert (var_dir / "redis.db").is_file()
@@ -313,7 +313,7 @@ def test_embedded_server_is_shared_by_processes_and_persists(tmp_path: Path) -> 
     try:
         assert int(redis_connection.connect(None, var_dir).get("processes")) == 4  # ...same data
     finally:
-        redis_connection.close_embedded()
+        redis_connection.close_embedded(var_dir)
 
 
 def test_processes_starting_together_start_one_server(tmp_path: Path) -> None:
