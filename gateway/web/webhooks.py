@@ -37,8 +37,10 @@ def _observe(response: Response) -> Response:
     seconds = time.perf_counter() - g.get("webhook_started", time.perf_counter())
     endpoint = request.endpoint or "unknown"
     metrics.observe_webhook(endpoint, response.status_code, seconds)
-    log.info("webhook %s status=%s session=%s step=%s ms=%.1f", endpoint,
-             response.status_code, g.get("session", "-"), g.get("step", "-"), seconds * 1000)
+    if log.isEnabledFor(logging.INFO):  # spare the look-ups when the line is not wanted
+        log.info("webhook %s status=%s session=%s step=%s ms=%.1f", endpoint,
+                 response.status_code, g.get("session", "-"), g.get("step", "-"),
+                 seconds * 1000)
     return response
 
 
