@@ -238,7 +238,7 @@ class UssdTurns:
     def _remember(self, session_id: str, state: str | None) -> None:
         with self._recent_lock:
             self._recent.pop(session_id, None)
-            if state is not None:
+            if state is not None and self.RECENT:
                 self._recent[session_id] = state
                 if len(self._recent) > self.RECENT:
                     self._recent.popitem(last=False)
