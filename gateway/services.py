@@ -7,6 +7,7 @@ import functools
 import json
 import logging
 import os
+import weakref
 
 import redis
 import rq
@@ -75,8 +76,9 @@ class Services:
         if load_flows:
             library.load()
         engine = db.make_engine(settings.database_url)
-        # RQ forks a process per job: a forked child must not reuse the parent's connections.
-        os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
+        # A forked child (RQ's forking workers) must not reuse the parent's connections.
+        engine_ref = weakref.ref(engine)
+        os.register_at_fork(after_in_child=lambda: _dispose_in_child(engine_ref))
         return cls(settings=settings, redis=client, store=SessionStore(client),
                    queue=rq.Queue(QUEUE_NAME, connection=client), vault=PhoneVault(
                        settings.secret_key), flows=library, directory=CenterDirectory(client),
@@ -86,6 +88,12 @@ class Services:
         """Release connections."""
         self.engine.dispose()
         self.redis.close()
+
+
+def _dispose_in_child(engine_ref: weakref.ref) -> None:
+    engine = engine_ref()
+    if engine is not None:
+        engine.dispose(close=False)
 
 
 @functools.cache
