@@ -276,6 +276,11 @@ def _check_condition(flow: Flow, step: Step, condition: Any, reader: Reader) -> 
         reader.error(f"condition on '{condition.step}', which is not a question of this flow",
                      condition.line, step.id)
         return
+    if other.type_name in ("language", "center_code"):
+        reader.error(f"condition on '{condition.step}': a {other.type_name} step records no "
+                     "answer to test (it is skipped when already known)",
+                     condition.line, step.id)
+        return
     values = {o.value for o in other.options()}
     if condition.values and values:
         unknown = sorted(condition.values - values - {"skipped"})

@@ -339,3 +339,12 @@ def test_a_file_that_is_not_a_mapping():
 def test_yes_and_no_stay_words():
     flow = demo(BASE.replace("value: always", "value: yes").replace("value: never", "value: no"))
     assert [option.value for option in flow.step("respect").options()] == ["yes", "no"]
+
+
+def test_a_condition_on_the_language_step_is_refused():
+    source = edit("steps:\n  - id: visit", "steps:\n  - id: language\n    type: language\n"
+                  "    text: {fr: Langue, bm: Kan}\n  - id: visit")
+    source = edit("      - if: {visit: prenatal}", "      - if: {language: fr}", source)
+    assert errors_of(source) == [
+        f"{PATH}:{line_of(source, 'if: {language: fr}')}: condition on 'language': a language "
+        "step records no answer to test (it is skipped when already known)"]
