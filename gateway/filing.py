@@ -15,13 +15,13 @@ from typing import Any, Iterable
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from sqlalchemy.dialects import postgresql, sqlite
 
 from gateway import outbox
 from gateway.db import session_scope
 from gateway.models import (Answer, Center, Contact, MessagePurpose, SessionStatus,
                             SurveySession, iso_week)
 from gateway.phones import mask_numbers_in_text
+from gateway.sql import insert_many_ignore
 
 log = logging.getLogger(__name__)
 
@@ -30,17 +30,14 @@ FINAL = {SessionStatus.COMPLETED, SessionStatus.OPTED_OUT, SessionStatus.DECLINE
 ROWS_PER_STATEMENT = 500
 
 
-def file_records(services: Any, records: list[dict[str, Any]]) -> list[int]:
-    """File records in one transaction; return the ids of new outbound SMS (sent after commit)."""
-    to_send: list[int] = []
+def file_records(services: Any, records: list[dict[str, Any]]) -> None:
+    """File records in one transaction; SMS replies are queued for sending after commit."""
     with session_scope(services.sessionmaker, immediate=True) as db:
         batch = _Batch(db, services)
         batch.preload(records)
         for record in records:
-            to_send.extend(batch.file(record))
+            batch.file(record)
         batch.finish()
-    outbox.dispatch(services.queue, to_send)
-    return to_send
 
 
 class _Batch:
@@ -53,24 +50,23 @@ class _Batch:
         self.centers: dict[str, int | None] = {}
         self.answers: dict[tuple[int, str], dict[str, Any]] = {}
         self.recenter: set[int] = set()
-        self._preloaded = False
-        self._pending: list[dict[str, Any]] = []
 
-    def file(self, record: dict[str, Any]) -> list[int]:
-        """Apply one record's events; return new outbound message ids."""
+    def file(self, record: dict[str, Any]) -> None:
+        """Apply one record's events, and queue its SMS reply if it has one."""
         context, reply = record["context"], record.get("reply")
-        contact = self.contact(context)
-        session = None if context.get("no_session") else self.session(context, contact)
+        contact = self.contacts[context["phone_hash"]]
+        session = None if context.get("no_session") else self.sessions[context["key"]]
         for event in record["events"]:
             self.apply(event, contact, session)
         if not (reply and reply.get("text")):
-            return []
+            return
         self.flush_answers()  # replies are rare (SMS); keep their order with the answers
         message_id, new = outbox.queue_message(
             self.db, contact_id=contact.id, body=reply["text"],
             purpose=MessagePurpose(reply.get("purpose", "reply")),
             center_id=session.center_id if session else None, dedupe_key=reply.get("dedupe_key"))
-        return [message_id] if new else []
+        if new:
+            outbox.dispatch_after_commit(self.db, self.services.queue, [message_id])
 
     # --- rows ---------------------------------------------------------------------------
 
@@ -78,7 +74,7 @@ class _Batch:
         """Insert and fetch every contact and session of the batch, many rows at a time."""
         contexts = [record["context"] for record in records]
         first_contact = {c["phone_hash"]: c for c in reversed(contexts)}
-        _insert_ignore(self.db, Contact, [
+        insert_many_ignore(self.db, Contact, [
             {"phone_hash": c["phone_hash"], "phone_encrypted": c["phone_token"],
              "language": c.get("language")} for c in first_contact.values()], ["phone_hash"])
         for chunk in _chunks(list(first_contact), ROWS_PER_STATEMENT):
@@ -99,22 +95,11 @@ class _Batch:
                 "contact_id": self.contacts[context["phone_hash"]].id,
                 "language": context.get("language"), "status": SessionStatus.ACTIVE,
                 "started_at": started, "week": iso_week(started, tz)})
-        _insert_ignore(self.db, SurveySession, rows, ["key"])
+        insert_many_ignore(self.db, SurveySession, rows, ["key"])
         for chunk in _chunks(list(first_session), ROWS_PER_STATEMENT):
             for session in self.db.scalars(sa.select(SurveySession).where(
                     SurveySession.key.in_(chunk))):
                 self.sessions[session.key] = session
-
-    def contact(self, context: dict[str, Any]) -> Contact:
-        found = self.contacts.get(context["phone_hash"])
-        if found is None:
-            _insert_ignore(self.db, Contact, [{
-                "phone_hash": context["phone_hash"], "phone_encrypted": context["phone_token"],
-                "language": context.get("language")}], ["phone_hash"])
-            found = self.db.scalars(sa.select(Contact).where(
-                Contact.phone_hash == context["phone_hash"])).one()
-            self.contacts[context["phone_hash"]] = found
-        return found
 
     def center_id(self, code: str | None) -> int | None:
         if not code:
@@ -122,23 +107,6 @@ class _Batch:
         if code not in self.centers:
             self.centers[code] = self.db.scalar(sa.select(Center.id).where(Center.code == code))
         return self.centers[code]
-
-    def session(self, context: dict[str, Any], contact: Contact) -> SurveySession:
-        found = self.sessions.get(context["key"])
-        if found is not None:
-            return found
-        started = dt.datetime.fromisoformat(context["started_at"])
-        _insert_ignore(self.db, SurveySession, [{
-            "key": context["key"], "flow_id": context["flow_id"],
-            "flow_version": context["flow_version"], "channel": context["channel"],
-            "center_id": self.center_id(context.get("center")), "contact_id": contact.id,
-            "language": context.get("language"), "status": SessionStatus.ACTIVE,
-            "started_at": started, "week": iso_week(started, self.services.settings.tz)}],
-            ["key"])
-        found = self.db.scalars(sa.select(SurveySession).where(
-            SurveySession.key == context["key"])).one()
-        self.sessions[context["key"]] = found
-        return found
 
     # --- events -------------------------------------------------------------------------
 
@@ -186,7 +154,7 @@ class _Batch:
             session = row.pop("_session")
             rows.append({**row, "center_id": session.center_id, "week": session.week})
         self.answers.clear()
-        _insert_ignore(self.db, Answer, rows, ["session_id", "step_id"])
+        insert_many_ignore(self.db, Answer, rows, ["session_id", "step_id"])
 
     def finish(self) -> None:
         """Write what is left: answers, then centres learnt after earlier answers."""
@@ -195,18 +163,6 @@ class _Batch:
             if session.id in self.recenter:
                 self.db.execute(sa.update(Answer).where(Answer.session_id == session.id)
                                 .values(center_id=session.center_id))
-
-
-def _insert_ignore(db: so.Session, model: type, rows: list[dict[str, Any]],
-                   conflict_columns: list[str]) -> None:
-    """Insert many rows, skipping those whose unique columns exist already."""
-    if not rows:
-        return
-    builder = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
-    # One compiled statement executed for many rows: SQLAlchemy sends them in multi-row
-    # batches ("insertmanyvalues") without compiling a new statement per batch size.
-    statement = builder(model.__table__).on_conflict_do_nothing(index_elements=conflict_columns)
-    db.execute(statement, rows)  # the table, not the ORM class: no per-row ORM bookkeeping
 
 
 def _chunks(rows: list[dict[str, Any]], size: int) -> Iterable[list[dict[str, Any]]]:

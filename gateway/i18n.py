@@ -128,14 +128,14 @@ def _pattern(decimals: int) -> str:
     return "#,##0" + ("." + "0" * decimals if decimals else "")
 
 
-def _round(value: float | int | Decimal, decimals: int) -> Decimal:
-    # Half up, as people round by hand: a score of 84.5 reads 85, not 84.
+def round_half_up(value: float | int | Decimal, decimals: int = 0) -> Decimal:
+    """Round as people do by hand (84.5 -> 85, 62.25 -> 62.3), not to even as round() does."""
     return Decimal(str(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
 
 
 def format_number(value: float | int | Decimal, lang: str, decimals: int = 0) -> str:
     """Return value written the way lang writes numbers, with exactly `decimals` decimals."""
-    return numbers.format_decimal(_round(value, decimals), format=_pattern(decimals),
+    return numbers.format_decimal(round_half_up(value, decimals), format=_pattern(decimals),
                                   locale=_number_locale(lang))
 
 
@@ -143,13 +143,13 @@ def format_percent(value_0_100: float | int | Decimal, lang: str, decimals: int 
     """Return a 0-100 value as a percentage in lang ("85 %" in French)."""
     locale = _number_locale(lang)
     pattern = locale.percent_formats[None].pattern.replace("#,##0", _pattern(decimals), 1)
-    fraction = _round(value_0_100, decimals) / 100
+    fraction = round_half_up(value_0_100, decimals) / 100
     return numbers.format_percent(fraction, format=pattern, locale=locale)
 
 
 def format_signed(value: float | int | Decimal, lang: str, decimals: int = 0) -> str:
     """Return a change with its sign, "+5" or "-3", and "0" for no change."""
-    rounded = _round(value, decimals)
+    rounded = round_half_up(value, decimals)
     text = format_number(abs(rounded), lang, decimals)
     if rounded > 0:
         return "+" + text

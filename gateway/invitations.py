@@ -17,7 +17,6 @@ import logging
 import re
 import zoneinfo
 
-import rq
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
@@ -48,7 +47,6 @@ REFUSED_OPTED_OUT = N_("No invitation for %(phone)s: this number wants no more S
 REFUSED_RECENT = N_("No invitation for %(phone)s: already invited in the last %(days)s days.")
 BAD_NUMBER = N_("Unreadable number. Write for example: VISITE 76123456")
 
-_DISPATCH = "kuma_dispatch_after_commit"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -156,7 +154,7 @@ def _schedule(db: so.Session, services: Services, *, center_code: str, phone: st
         dedupe_key=f"invitation:{invitation.id}", send_after=send_at)
     invitation.message_id = message_id
     db.flush()
-    dispatch_after_commit(db, services.queue, [message_id],
+    outbox.dispatch_after_commit(db, services.queue, [message_id],
                           at=send_at if send_at > now else None)
     log.info("invitation %s to %s for centre %s at %s", invitation.id, phones.mask(e164),
              center.code, send_at.isoformat())
@@ -197,27 +195,6 @@ def _skip_reason(db: so.Session, services: Services, contact: Contact,
         Invitation.send_at > send_at - interval,
         Invitation.send_at < send_at + interval).limit(1))
     return "recent" if recent is not None else None
-
-
-def dispatch_after_commit(db: so.Session, queue: rq.Queue, message_ids: list[int], *,
-                          at: dt.datetime | None = None) -> None:
-    """Enqueue the messages' send jobs once `db` commits; forget them if it rolls back."""
-    pending = db.info.get(_DISPATCH)
-    if pending is None:
-        pending = db.info[_DISPATCH] = []
-        sa.event.listen(db, "after_commit", _dispatch_pending)
-        sa.event.listen(db, "after_rollback", _drop_pending)
-    pending.append((queue, list(message_ids), at))
-
-
-def _dispatch_pending(db: so.Session) -> None:
-    pending, db.info[_DISPATCH] = db.info.get(_DISPATCH) or [], []
-    for queue, message_ids, at in pending:
-        outbox.dispatch(queue, message_ids, at=at)
-
-
-def _drop_pending(db: so.Session) -> None:
-    db.info[_DISPATCH] = []
 
 
 def invite(services: Services, *, center_code: str, phone: str, flow_id: str | None = None,
@@ -343,5 +320,5 @@ def handle_staff_message(services: Services, provider: str, message_id: str, pho
                                             purpose=MessagePurpose.NOTICE,
                                             dedupe_key=f"staff:{provider}:{message_id}")
         if new:
-            dispatch_after_commit(db, services.queue, [message])
+            outbox.dispatch_after_commit(db, services.queue, [message])
     return reply

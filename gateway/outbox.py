@@ -2,7 +2,7 @@
 
 `queue_message` adds the row inside the caller's transaction (a `dedupe_key` makes a
 second copy impossible: a summary per centre, week and recipient, a reply per inbound SMS);
-`dispatch` enqueues the send jobs once that transaction has committed.
+`dispatch_after_commit` enqueues the send jobs once that transaction has committed.
 """
 
 from __future__ import annotations
@@ -41,6 +41,30 @@ def queue_message(db: so.Session, *, contact_id: int, body: str, purpose: Messag
     inserted = insert_ignore(db, OutboundMessage, values, ["dedupe_key"])
     found = db.scalar(sa.select(OutboundMessage.id).where(OutboundMessage.dedupe_key == dedupe_key))
     return found, inserted
+
+
+_PENDING = "kuma_dispatch_after_commit"
+
+
+def dispatch_after_commit(db: so.Session, queue: rq.Queue, message_ids: list[int], *,
+                          at: dt.datetime | None = None) -> None:
+    """Enqueue the messages' send jobs once `db` commits; forget them if it rolls back."""
+    pending = db.info.get(_PENDING)
+    if pending is None:
+        pending = db.info[_PENDING] = []
+        sa.event.listen(db, "after_commit", _dispatch_pending)
+        sa.event.listen(db, "after_rollback", _drop_pending)
+    pending.append((queue, list(message_ids), at))
+
+
+def _dispatch_pending(db: so.Session) -> None:
+    pending, db.info[_PENDING] = db.info.get(_PENDING) or [], []
+    for queue, message_ids, at in pending:
+        dispatch(queue, message_ids, at=at)
+
+
+def _drop_pending(db: so.Session) -> None:
+    db.info[_PENDING] = []
 
 
 def dispatch(queue: rq.Queue, message_ids: list[int], *, at: dt.datetime | None = None) -> None:

@@ -119,9 +119,10 @@ class Runner:
                  "_started": self.clock().isoformat()}
         return Turn(turn.state, turn.reply, turn.events[split:]), fresh, [closing]
 
-    def new_state(self, turn: Turn, key: str, phone: str, phone_hash: str) -> dict[str, Any]:
+    def new_state(self, engine_state: dict[str, Any], key: str, phone: str,
+                  phone_hash: str) -> dict[str, Any]:
         """Add what the runner keeps beside the engine's own state."""
-        state = dict(turn.state)
+        state = dict(engine_state)
         state.update(_key=key, _hash=phone_hash, _phone=self.services.vault.encrypt(phone),
                      _started=self.clock().isoformat())
         return state
@@ -231,7 +232,7 @@ class Runner:
         turn = start(flow, Trigger("ussd", language=snapshot.language, center=center),
                      self.environment())
         key = f"ussd:{request.session_id}"
-        return turn, self.new_state(turn, key, phone, phone_hash), None
+        return turn, self.new_state(turn.state, key, phone, phone_hash), None
 
     def handle_ussd_ended(self, notice: UssdSessionEnded) -> None:
         """File a USSD session that ended without its last screen as abandoned (resumable)."""
@@ -243,8 +244,7 @@ class Runner:
         # The state stays for the resume window: dialling again brings her back to it, and
         # the session_resumed event then sets the session active again.
         turn = end(self.flow_of(state), state, "abandoned", self.environment())
-        self.services.redis.rpush(ingest.EVENTS_KEY,
-                                  ingest.record_json(self.context(state), turn.events))
+        ingest.push(self.services.redis, self.context(state), turn.events)
         ingest.kick(self.services.redis, self.services.queue)
 
     # --- SMS ------------------------------------------------------------------------------
@@ -278,16 +278,15 @@ class Runner:
             with self.services.redis.pipeline(transaction=True) as pipe:
                 pipe.multi()  # RQ queues into an explicit MULTI when given a pipeline
                 pipe.set(seen_key, "1", ex=INBOUND_SEEN_TTL)
-                session_key = self.store.key("session", channel="sms", id=phone_hash)
                 if turn.reply.final:
-                    pipe.delete(session_key)
+                    self.store.delete("sms", phone_hash, pipe=pipe)
                 else:
-                    pipe.set(session_key, _dump(state), exat=self._sms_expiry(state))
-                opted_out_key = self.store.key("opted_out", phone_hash=phone_hash)
+                    self.store.save("sms", phone_hash, state, pipe=pipe,
+                                    expire_at=self._sms_expiry(state))
                 if state.get("status") == "opted_out":
-                    pipe.set(opted_out_key, "1")
+                    self.store.set_opted_out(phone_hash, True, pipe=pipe)
                 elif any(event["type"] == "opted_in" for event in turn.events):
-                    pipe.delete(opted_out_key)
+                    self.store.set_opted_out(phone_hash, False, pipe=pipe)
                 if state.get("_invited"):
                     pipe.delete(INVITATION_KEY.format(phone_hash=phone_hash))  # answered
                 for record in closing:
@@ -338,7 +337,7 @@ class Runner:
         turn = start(flow, Trigger("sms", language=prefs.get("language"), center=center),
                      self.environment())
         key = f"sms:{uuid.uuid4().hex}"
-        state = self.new_state(turn, key, phone, phone_hash)
+        state = self.new_state(turn.state, key, phone, phone_hash)
         state["_invited"] = bool(invitation)
         return turn, state
 
@@ -347,11 +346,10 @@ class Runner:
         language = self.store.contact_prefs(phone_hash).get("language") or "fr"
         texts = self.services.messages.get(language) or self.services.messages["fr"]
         flow = self.services.flows.default()
-        state = {"flow": flow.id, "version": flow.version, "channel": "sms", "lang": language,
-                 "center": None, "status": "opted_out", "step": None,
-                 "_key": f"sms:{uuid.uuid4().hex}", "_hash": phone_hash,
-                 "_phone": self.services.vault.encrypt(phone),
-                 "_started": self.clock().isoformat(), "_no_session": True}
+        state = self.new_state(
+            {"flow": flow.id, "version": flow.version, "channel": "sms", "lang": language,
+             "center": None, "status": "opted_out", "step": None, "_no_session": True},
+            f"sms:{uuid.uuid4().hex}", phone, phone_hash)
         reply = Reply(gsm.prepare_sms(texts["opted_out"]), True)
         return Turn(state, reply, [{"type": "opted_out", "at": self.clock().isoformat()}]), state
 

@@ -91,16 +91,21 @@ class SessionStore:
             return None
         return state
 
-    def save(self, channel: str, session_id: str, state: dict[str, Any], *, ttl: int) -> None:
-        """Store the session's state for `ttl` seconds."""
-        payload = json.dumps(state, separators=(",", ":"), ensure_ascii=False)
-        self.redis.set(self.key("session", channel=channel, id=session_id), payload,
-                       ex=_seconds(ttl))
+    def save(self, channel: str, session_id: str, state: dict[str, Any], *,
+             ttl: int | None = None, expire_at: int | None = None, pipe: Any = None) -> None:
+        """Store the session's state for `ttl` seconds, or until the Unix time `expire_at`.
 
-    def delete(self, channel: str, session_id: str) -> None:
+        With `pipe`, the write joins the caller's Redis transaction.
+        """
+        payload = json.dumps(state, separators=(",", ":"), ensure_ascii=False)
+        expiry = {"exat": expire_at} if expire_at is not None else {"ex": _seconds(ttl or 0)}
+        (pipe or self.redis).set(self.key("session", channel=channel, id=session_id), payload,
+                                 **expiry)
+
+    def delete(self, channel: str, session_id: str, *, pipe: Any = None) -> None:
         """Forget the session's state and remembered replies."""
-        self.redis.delete(self.key("session", channel=channel, id=session_id),
-                          self.key("replies", channel=channel, id=session_id))
+        (pipe or self.redis).delete(self.key("session", channel=channel, id=session_id),
+                                    self.key("replies", channel=channel, id=session_id))
 
     def contact_prefs(self, phone_hash: str) -> dict[str, str]:
         """Return what is remembered of a phone: `language` and `center`, when known."""
@@ -123,13 +128,13 @@ class SessionStore:
         """Whether the phone opted out (the Redis mirror of contacts.opted_out_at)."""
         return bool(self.redis.exists(self.key("opted_out", phone_hash=phone_hash)))
 
-    def set_opted_out(self, phone_hash: str, opted_out: bool) -> None:
+    def set_opted_out(self, phone_hash: str, opted_out: bool, *, pipe: Any = None) -> None:
         """Mirror the phone's opt-out flag; kept without expiry, as the SQL flag is."""
         key = self.key("opted_out", phone_hash=phone_hash)
         if opted_out:
-            self.redis.set(key, "1")
+            (pipe or self.redis).set(key, "1")
         else:
-            self.redis.delete(key)
+            (pipe or self.redis).delete(key)
 
 
 def _seconds(ttl: int | float) -> int:

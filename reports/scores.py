@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import decimal
 import re
 from collections.abc import Iterable
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from gateway import i18n
 from gateway.engine.definition import AREAS
 from gateway.errors import WeekError
 from gateway.models import Answer, Center, iso_week
@@ -71,8 +71,7 @@ class ScoreRow:
 
 def round_half_up(value: float, decimals: int) -> float:
     """Round as people do (62.25 -> 62.3), not to even as round() does (62.25 -> 62.2)."""
-    step = decimal.Decimal(1).scaleb(-decimals)
-    return float(decimal.Decimal(repr(value)).quantize(step, rounding=decimal.ROUND_HALF_UP))
+    return float(i18n.round_half_up(value, decimals))
 
 
 # ---------------------------------------------------------------- weeks

@@ -27,7 +27,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Protocol
 
 from gateway import i18n
@@ -103,7 +102,7 @@ class _Facts:
 
 def whole(value: float) -> int:
     """Round a figure half up, as it is shown (84.5 → 85)."""
-    return int(Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return int(i18n.round_half_up(value))
 
 
 def baseline(previous: Iterable[ScoreLike]) -> tuple[float, float] | None:

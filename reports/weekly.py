@@ -22,7 +22,7 @@ from gateway.engine import gsm
 from gateway.errors import PhoneTokenError
 from gateway.models import (Center, Contact, MessagePurpose, OutboundMessage, SummaryRecipient,
                             utcnow)
-from gateway.outbox import dispatch, queue_message
+from gateway.outbox import dispatch_after_commit, queue_message
 from gateway.phones import TEXT_MASK, mask
 from gateway.services import Services, for_worker
 from gateway.settings import Settings
@@ -73,7 +73,6 @@ def send_summaries(services: Services, *, week: str | None = None, dry_run: bool
         parse_week(week, "week")
         week = week.strip()
     results: list[dict[str, Any]] = []
-    new_ids: list[int] = []
     old_ids: dict[int, int] = {}  # message id -> index of its row in results
     labels: dict[str, dict[str, str]] = {}
     texts: dict[tuple[str, str], str] = {}
@@ -111,13 +110,11 @@ def send_summaries(services: Services, *, week: str | None = None, dry_run: bool
                         center=center.code, week=week, recipient=recipient.id))
                 row["status"] = "sent" if is_new else "already_sent"
                 if is_new:
-                    new_ids.append(message_id)
+                    dispatch_after_commit(db, services.queue, [message_id])
                 else:
                     old_ids[message_id] = len(results)
             results.append(row)
         _show_stored_bodies(db, old_ids, results)
-    if new_ids:
-        dispatch(services.queue, new_ids)
     counts = {status: sum(r["status"] == status for r in results) for status in STATUSES}
     log.info("weekly summaries of %s: %d queued, %d already sent, %d opted out, %d dry run",
              week, counts["sent"], counts["already_sent"], counts["opted_out"],

@@ -24,6 +24,7 @@ import sqlalchemy.orm as so
 from gateway import db
 from gateway.models import Base
 from gateway.settings import Settings, describe
+from tests.channels.standins import AfricasTalkingStandIn, TwilioStandIn
 
 # Read once, before the autouse fixture below clears the environment of every test.
 TEST_REDIS_URL = os.environ.get("KUMA_TEST_REDIS_URL")
@@ -204,6 +205,23 @@ def settings(tmp_path: Path, database_url: str, redis_url: str,
     """Settings for tests: this test's database and Redis, log outbox, a fixed secret."""
     return Settings(var_dir=tmp_path, database_url=database_url, redis_url=redis_url,
                     secret_key="test-secret", sms_outbox="log")
+
+
+# ---------------------------------------------------------------- provider stand-ins
+
+
+@pytest.fixture
+def at_standin() -> Iterator[AfricasTalkingStandIn]:
+    """Yield an Africa's Talking stand-in (username "kuma", api_key "at-test-key")."""
+    with AfricasTalkingStandIn(username="kuma", api_key="at-test-key") as standin:
+        yield standin
+
+
+@pytest.fixture
+def twilio_standin() -> Iterator[TwilioStandIn]:
+    """Yield a Twilio stand-in (its account_sid and auth_token are attributes)."""
+    with TwilioStandIn() as standin:
+        yield standin
 
 
 # `pytest --update-golden` from the root: pytest reads options from this conftest only.

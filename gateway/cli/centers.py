@@ -8,13 +8,11 @@ import sys
 from pathlib import Path
 
 import click
-import sqlalchemy as sa
 
 from gateway.centers import import_file, list_centers
+from gateway.cli.common import open_services
 from gateway.db import session_scope
-from gateway.errors import CenterImportError, KumaError
-from gateway.services import Services
-from gateway.settings import Settings, ensure_secret_key
+from gateway.errors import CenterImportError
 
 COLUMNS = ("code", "name", "district", "ussd_extension", "sms_keyword")
 
@@ -24,31 +22,19 @@ def centers() -> None:
     """Import and list the health centres (CSComs)."""
 
 
-def _services() -> Services:
-    settings = ensure_secret_key(Settings.from_env())
-    # Centres do not need the flows: a broken flow must not block an import.
-    return Services.build(settings, load_flows=False)
-
-
 @centers.command("import")
 @click.argument("path", metavar="FILE.csv", type=click.Path(path_type=Path, dir_okay=False))
 def import_(path: Path) -> None:
     """Create or update centres from a CSV (code,name,district,ussd_extension,sms_keyword)."""
-    try:
-        services = _services()
+    with open_services(load_flows=False) as services:
         try:
             result = import_file(services, path)
-        finally:
-            services.close()
-    except CenterImportError as error:
-        for line in error.errors:
-            click.echo(line, err=True)
-        click.echo(f"{len(error.errors)} problem(s) found; nothing was imported.", err=True)
-        sys.exit(1)
-    except KumaError as error:
-        raise click.ClickException(str(error)) from None
-    except sa.exc.SQLAlchemyError as error:
-        raise click.ClickException(_database_problem(error)) from None
+        except CenterImportError as error:
+            for line in error.errors:
+                click.echo(line, err=True)
+            click.echo(f"{len(error.errors)} problem(s) found; nothing was imported.",
+                       err=True)
+            sys.exit(1)
     click.echo(f"{path}: {result.created} new, {result.updated} updated, "
                f"{result.unchanged} unchanged centre(s).")
 
@@ -58,19 +44,10 @@ def import_(path: Path) -> None:
               default="table", show_default=True)
 def list_(output: str) -> None:
     """List the centres, by code."""
-    try:
-        services = _services()
-        try:
-            with session_scope(services.sessionmaker) as db:
-                rows = [[center.code, center.name, center.district,
-                         center.ussd_extension or "", center.sms_keyword or ""]
-                        for center in list_centers(db)]
-        finally:
-            services.close()
-    except KumaError as error:
-        raise click.ClickException(str(error)) from None
-    except sa.exc.SQLAlchemyError as error:
-        raise click.ClickException(_database_problem(error)) from None
+    with open_services(load_flows=False) as services, \
+            session_scope(services.sessionmaker) as db:
+        rows = [[center.code, center.name, center.district, center.ussd_extension or "",
+                 center.sms_keyword or ""] for center in list_centers(db)]
     if output == "json":
         click.echo(json.dumps([dict(zip(COLUMNS, row)) for row in rows], ensure_ascii=False,
                               indent=2))
@@ -88,8 +65,3 @@ def _table(header: tuple[str, ...], rows: list[list[str]]) -> None:
     for row in [header, *rows]:
         click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths))
                    .rstrip())
-
-
-def _database_problem(error: sa.exc.SQLAlchemyError) -> str:
-    first = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-    return f"database error: {first} (has `gateway db upgrade` been run?)"

@@ -25,10 +25,6 @@ def _settings():
     return Settings.from_env()
 
 
-def _flows_dir() -> Path:
-    return _settings().flows_dir
-
-
 def _messages():
     from gateway.i18n import engine_messages
 
@@ -42,8 +38,9 @@ def _messages():
                    "USSD_MAX_CHARS, 182).")
 def validate(paths: tuple[Path, ...], ussd_limit: int | None) -> None:
     """Check flow files (default: the flows folder); print `file:line: message` for each problem."""
-    ussd_limit = ussd_limit or _settings().ussd_max_chars
-    targets = list(paths) or [_flows_dir()]
+    settings = _settings()
+    ussd_limit = ussd_limit or settings.ussd_max_chars
+    targets = list(paths) or [settings.flows_dir]
     found, errors = check_files(targets, _messages(), ussd_limit=ussd_limit)
     for error in errors:
         click.echo(str(error), err=True)
@@ -69,8 +66,9 @@ def validate(paths: tuple[Path, ...], ussd_limit: int | None) -> None:
 def simulate(flow_ref: str, channel: str, lang: str | None, center: str | None,
              inputs: str | None, separator: str, ussd_limit: int | None) -> None:
     """Take a survey in the terminal, shown exactly as a phone shows it."""
-    ussd_limit = ussd_limit or _settings().ussd_max_chars
-    flow = _find_flow(flow_ref, ussd_limit)
+    settings = _settings()
+    ussd_limit = ussd_limit or settings.ussd_max_chars
+    flow = _find_flow(flow_ref, settings.flows_dir, ussd_limit)
     env = Environment(now=datetime.now(timezone.utc), messages=_messages(),
                       ussd_limit=ussd_limit)
     scripted = inputs.split(separator) if inputs is not None else None
@@ -103,10 +101,10 @@ def simulate(flow_ref: str, channel: str, lang: str | None, center: str | None,
         turn = resume(flow, turn.state, typed, env)
 
 
-def _find_flow(flow_ref: str, ussd_limit: int) -> Flow:
+def _find_flow(flow_ref: str, flows_dir: Path, ussd_limit: int) -> Flow:
     path = Path(flow_ref)
     if not path.exists():
-        path = _flows_dir() / f"{flow_ref}.yaml"
+        path = flows_dir / f"{flow_ref}.yaml"
     found, errors = check_files([path], _messages(), ussd_limit=ussd_limit)
     if errors:
         for error in errors:

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import re
-from collections.abc import Iterator
 
 import click
 import sqlalchemy as sa
 
 from gateway import invitations, phones
+from gateway.cli.common import open_services
 from gateway.db import session_scope
 from gateway.errors import KumaError, NotFoundError
 from gateway.models import Center, Contact, StaffPhone
 from gateway.services import Services
-from gateway.settings import Settings, ensure_secret_key
 from gateway.sql import insert_ignore
 
 log = logging.getLogger(__name__)
@@ -24,21 +22,6 @@ log = logging.getLogger(__name__)
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 REASONS = {"opted_out": "the contact opted out of SMS",
            "recent": "already invited within INVITATION_MIN_INTERVAL days"}
-
-
-@contextlib.contextmanager
-def open_services(*, load_flows: bool = True) -> Iterator[Services]:
-    """Build the services from the environment; turn Kuma's errors into clean CLI errors."""
-    try:
-        services = Services.build(ensure_secret_key(Settings.from_env()), load_flows=load_flows)
-    except KumaError as error:
-        raise click.ClickException(str(error)) from None
-    try:
-        yield services
-    except KumaError as error:
-        raise click.ClickException(str(error)) from None
-    finally:
-        services.close()
 
 
 def parse_time(text: str, tz: dt.tzinfo, now: dt.datetime) -> dt.datetime:

@@ -8,7 +8,8 @@ import json
 import click
 import sqlalchemy as sa
 
-from gateway.cli.invite import masked_phone, open_services
+from gateway.cli.common import open_services
+from gateway.cli.invite import masked_phone
 from gateway.db import session_scope
 from gateway.models import Center, Contact, MessageStatus, OutboundMessage
 

@@ -9,13 +9,12 @@ import click
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from gateway.cli.common import open_services
 from gateway.db import session_scope
-from gateway.errors import KumaError, NotFoundError, PhoneTokenError
+from gateway.errors import NotFoundError, PhoneTokenError
 from gateway.i18n import LANGUAGES
 from gateway.models import Center, Contact, RecipientRole, SummaryRecipient
 from gateway.phones import TEXT_MASK, PhoneVault, mask, normalise
-from gateway.services import Services
-from gateway.settings import Settings, ensure_secret_key
 from gateway.sql import insert_ignore
 
 COLUMNS = ("center", "role", "language", "phone", "active", "opted_out")
@@ -82,11 +81,6 @@ def recipients() -> None:
     """Who receives each centre's weekly SMS summary."""
 
 
-def _services() -> Services:
-    # Recipients need neither the flows nor the queue's jobs: a broken flow must not block.
-    return Services.build(ensure_secret_key(Settings.from_env()), load_flows=False)
-
-
 @recipients.command()
 @click.option("--center", "center_code", required=True, help="The centre's code.")
 @click.option("--phone", required=True, help="Phone number, e.g. +22376123456 or 76 12 34 56.")
@@ -96,18 +90,10 @@ def _services() -> Services:
               required=True)
 def add(center_code: str, phone: str, language: str, role: str) -> None:
     """Add a summary recipient to a centre; adding again updates the language."""
-    try:
-        services = _services()
-        try:
-            with session_scope(services.sessionmaker) as db:
-                added = add_recipient(db, services.vault, center_code=center_code, phone=phone,
-                                      language=language, role=role)
-        finally:
-            services.close()
-    except KumaError as error:
-        raise click.ClickException(str(error)) from None
-    except sa.exc.SQLAlchemyError as error:
-        raise click.ClickException(_database_problem(error)) from None
+    with open_services(load_flows=False) as services, \
+            session_scope(services.sessionmaker) as db:
+        added = add_recipient(db, services.vault, center_code=center_code, phone=phone,
+                              language=language, role=role)
     verb = "added" if added.created else "updated"
     click.echo(f"{verb} {added.phone} as {added.role} of {added.center} ({added.language})")
 
@@ -117,17 +103,9 @@ def add(center_code: str, phone: str, language: str, role: str) -> None:
               show_default=True)
 def list_(output: str) -> None:
     """List the summary recipients, by centre, with masked numbers."""
-    try:
-        services = _services()
-        try:
-            with session_scope(services.sessionmaker) as db:
-                rows = list_recipients(db, services.vault)
-        finally:
-            services.close()
-    except KumaError as error:
-        raise click.ClickException(str(error)) from None
-    except sa.exc.SQLAlchemyError as error:
-        raise click.ClickException(_database_problem(error)) from None
+    with open_services(load_flows=False) as services, \
+            session_scope(services.sessionmaker) as db:
+        rows = list_recipients(db, services.vault)
     if output == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -145,7 +123,3 @@ def _cell(value: object) -> str:
         return "yes" if value else "no"
     return str(value)
 
-
-def _database_problem(error: sa.exc.SQLAlchemyError) -> str:
-    first = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-    return f"database error: {first} (has `gateway db upgrade` been run?)"

@@ -2,45 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Iterator
 
 import click
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 
+from gateway.cli.common import database_session
 from gateway.errors import KumaError
-from gateway.settings import Settings, ensure_secret_key
 
 log = logging.getLogger(__name__)
-
-
-@contextlib.contextmanager
-def database_session() -> Iterator[tuple[Settings, so.Session]]:
-    """Yield the settings and a database session; turn Kuma's and SQL errors into messages.
-
-    Reports and tokens need the database only, so no Redis is started or joined here.
-    """
-    from gateway import db
-
-    try:
-        settings = ensure_secret_key(Settings.from_env())
-        engine = db.make_engine(settings.database_url)
-    except KumaError as error:
-        raise click.ClickException(str(error)) from None
-    try:
-        with db.session_scope(db.make_sessionmaker(engine)) as session:
-            yield settings, session
-    except KumaError as error:
-        raise click.ClickException(str(error)) from None
-    except sa.exc.SQLAlchemyError as error:
-        log.debug("database error", exc_info=True)
-        raise click.ClickException(
-            f"database error ({type(error.orig or error).__name__}); is the schema "
-            "up to date? run `gateway db upgrade`") from None
-    finally:
-        engine.dispose()
 
 
 @click.group()

@@ -5,11 +5,8 @@ from __future__ import annotations
 import json
 
 import click
-import sqlalchemy as sa
 
-from gateway.errors import KumaError
-from gateway.services import Services
-from gateway.settings import Settings, ensure_secret_key
+from gateway.cli.common import open_services
 
 
 @click.group()
@@ -27,18 +24,8 @@ def send(week: str | None, dry_run: bool, output: str) -> None:
     """Compose and queue the week's summaries; a summary already queued is never sent twice."""
     from reports.weekly import send_summaries
 
-    try:
-        services = Services.build(ensure_secret_key(Settings.from_env()))
-        try:
-            rows = send_summaries(services, week=week, dry_run=dry_run)
-        finally:
-            services.close()
-    except KumaError as error:
-        raise click.ClickException(str(error)) from None
-    except sa.exc.SQLAlchemyError as error:
-        first = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-        raise click.ClickException(
-            f"database error: {first} (has `gateway db upgrade` been run?)") from None
+    with open_services() as services:
+        rows = send_summaries(services, week=week, dry_run=dry_run)
     if output == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from gateway.cli.report import database_session
+from gateway.cli.common import database_session
 
 
 @click.group()

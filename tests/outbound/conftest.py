@@ -16,20 +16,6 @@ TWILIO_FROM = "+15005550006"
 
 
 @pytest.fixture
-def at_standin() -> Iterator[AfricasTalkingStandIn]:
-    """Yield an Africa's Talking stand-in."""
-    with AfricasTalkingStandIn(username="kuma", api_key="at-test-key") as standin:
-        yield standin
-
-
-@pytest.fixture
-def twilio_standin() -> Iterator[TwilioStandIn]:
-    """Yield a Twilio stand-in."""
-    with TwilioStandIn() as standin:
-        yield standin
-
-
-@pytest.fixture
 def at_settings(settings: Settings, at_standin: AfricasTalkingStandIn) -> Settings:
     """Settings that send through the Africa's Talking stand-in."""
     return settings.replace(sms_outbox="provider", sms_provider="africastalking",

@@ -1,0 +1,71 @@
+"""What the commands share: services or a database session, with errors as one clean line."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+
+import click
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from gateway.errors import KumaError
+from gateway.services import Services
+from gateway.settings import Settings, ensure_secret_key
+
+log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def open_services(*, load_flows: bool = True) -> Iterator[Services]:
+    """Build the services from the environment; turn Kuma's and SQL errors into CLI errors.
+
+    Commands that do not run surveys pass `load_flows=False`: a broken flow must not block
+    an import or a listing.
+    """
+    try:
+        services = Services.build(ensure_secret_key(Settings.from_env()), load_flows=load_flows)
+    except KumaError as error:
+        raise click.ClickException(str(error)) from None
+    try:
+        yield services
+    except KumaError as error:
+        raise click.ClickException(str(error)) from None
+    except sa.exc.SQLAlchemyError as error:
+        raise click.ClickException(database_problem(error)) from None
+    finally:
+        services.close()
+
+
+@contextlib.contextmanager
+def database_session() -> Iterator[tuple[Settings, so.Session]]:
+    """Yield the settings and a database session; turn Kuma's and SQL errors into messages.
+
+    Reports and tokens need the database only, so no Redis is started or joined here.
+    """
+    from gateway import db
+
+    try:
+        settings = ensure_secret_key(Settings.from_env())
+        engine = db.make_engine(settings.database_url)
+    except KumaError as error:
+        raise click.ClickException(str(error)) from None
+    try:
+        with db.session_scope(db.make_sessionmaker(engine)) as session:
+            yield settings, session
+    except KumaError as error:
+        raise click.ClickException(str(error)) from None
+    except sa.exc.SQLAlchemyError as error:
+        log.debug("database error", exc_info=True)
+        raise click.ClickException(
+            f"database error ({type(error.orig or error).__name__}); is the schema "
+            "up to date? run `gateway db upgrade`") from None
+    finally:
+        engine.dispose()
+
+
+def database_problem(error: sa.exc.SQLAlchemyError) -> str:
+    """Say in one line what went wrong with the database, and the usual cure."""
+    first = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+    return f"database error: {first} (has `gateway db upgrade` been run?)"
