@@ -6,10 +6,16 @@ batch to a processing list, files the whole batch in one database transaction, a
 then drops it. A flush killed midway leaves its batch in the processing list, and the next
 flush files it first; filing is idempotent (unique keys), so nothing is lost or doubled.
 One flusher runs at a time (a Redis lock), which also keeps each session's events in order.
+
+Under load a flush that has caught up does not wait for more events, which would keep the
+worker from its other jobs (SMS to send): it schedules the next flush a second later and
+leaves the flush flag set meanwhile, so that webhooks queue nothing and the next flush
+files a second's worth of events in one batch instead of one job per webhook.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import secrets
@@ -30,8 +36,11 @@ FLUSH_JOB = "gateway.ingest.flush_events"
 FLUSH_RETRY = Retry(max=10, interval=[1, 5, 15, 60, 300])
 BATCH_SIZE = 500
 LOCK_SECONDS = 60  # a dead flusher's lock frees itself after this
-LINGER_SECONDS = 1.0  # under load, wait this long for more events: fewer, bigger batches
+LINGER_SECONDS = 1  # under load, the next flush waits this long: fewer, bigger batches
 BUSY = 100  # records filed by a flush that make it "under load"
+# How long a scheduled flush holds off the webhooks' own flush jobs: should RQ's scheduler
+# be slow or absent, a webhook (or the minute sweep) queues a flush after this anyway.
+SCHEDULED_HOLD_SECONDS = 10
 
 # Move up to ARGV[1] records from the head of KEYS[1] to KEYS[2], atomically; return them.
 _TAKE_BATCH = """
@@ -80,7 +89,7 @@ def queue_flush(queue: rq.Queue) -> None:
 
 
 def kick(client: redis.Redis, queue: rq.Queue) -> None:
-    """Queue a flush job unless one is already queued and has not started."""
+    """Queue a flush job unless one is already queued or scheduled."""
     if client.set(PENDING_KEY, "1", nx=True, ex=LOCK_SECONDS):
         queue_flush(queue)
 
@@ -95,36 +104,47 @@ def flush_events() -> int:
 
 
 def drain(services: Any, *, owner: str, batch_size: int = BATCH_SIZE,
-          linger: float = 0.0) -> int:
-    """File waiting records until the list is empty; 0 if another flusher is at work."""
+          linger: float = 0) -> int:
+    """File waiting records until the list is empty; 0 if another flusher is at work.
+
+    With `linger`, a flush that files at least BUSY records and catches up schedules the
+    next flush `linger` seconds later instead of filing the few records that trickle in.
+    """
     from gateway.filing import file_records
 
     client = services.redis
     if not client.eval(_ACQUIRE, 1, LOCK_KEY, owner, LOCK_SECONDS):
         return 0
-    filed = 0
+    filed, caught_up = 0, False
     try:
-        client.delete(PENDING_KEY)  # events pushed from now on need a new flush
+        # The flag stays set while this flush runs: it takes what is pushed meanwhile.
+        client.expire(PENDING_KEY, LOCK_SECONDS)
         while True:
             batch = client.lrange(PROCESSING_KEY, 0, -1)  # a killed flush's batch comes first
             if not batch:
                 batch = client.eval(_TAKE_BATCH, 2, EVENTS_KEY, PROCESSING_KEY, batch_size)
-            if not batch and linger > 0 and filed >= BUSY:
-                time.sleep(linger)  # under load, more events are on their way
-                linger = 0
-                continue
             if not batch:
                 break
             file_records(services, [json.loads(item) for item in batch])
             with client.pipeline(transaction=True) as pipe:
                 pipe.delete(PROCESSING_KEY)
                 pipe.expire(LOCK_KEY, LOCK_SECONDS)
+                pipe.expire(PENDING_KEY, LOCK_SECONDS)
                 pipe.execute()
             filed += len(batch)
+            if linger and filed >= BUSY and len(batch) < batch_size:
+                caught_up = True  # the list was emptied: what comes next can gather
+                break
     finally:
         client.eval(_RELEASE, 1, LOCK_KEY, owner)
-    if client.llen(EVENTS_KEY):
-        kick(client, services.queue)  # pushed while we were releasing
+    if caught_up:
+        client.set(PENDING_KEY, "1", ex=SCHEDULED_HOLD_SECONDS)
+        services.queue.enqueue_in(dt.timedelta(seconds=linger), FLUSH_JOB,
+                                  retry=FLUSH_RETRY, description="file session events")
+    else:
+        client.delete(PENDING_KEY)  # events pushed from now on queue a flush of their own
+        if client.llen(EVENTS_KEY):
+            kick(client, services.queue)  # pushed while we were finishing
     if filed:
         log.info("filed %d session event record(s)", filed)
     return filed
