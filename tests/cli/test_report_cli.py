@@ -19,7 +19,12 @@ from reports.scores import current_week, previous_week
 from tests.reports.dataset import Dataset
 from tests.reports.test_scores import TOP, build
 
-THIS_WEEK = current_week(utcnow(), zoneinfo.ZoneInfo("Africa/Bamako"))
+
+
+@pytest.fixture
+def this_week() -> str:
+    """The week the CLI calls current, taken when the test runs (not when it is imported)."""
+    return current_week(utcnow(), zoneinfo.ZoneInfo("Africa/Bamako"))
 
 
 @pytest.fixture
@@ -32,27 +37,28 @@ def run(database_url: str, tmp_path: Path):
 
 
 @pytest.fixture
-def filled(db_session: so.Session) -> so.Session:
+def filled(db_session: so.Session, this_week: str) -> so.Session:
     build(db_session)
     data = Dataset(db_session)
     kati = data.center("KATI")
     for _ in range(12):
-        data.session(kati, THIS_WEEK, {"respect": TOP})
-    data.session(kati, previous_week(THIS_WEEK), {"respect": TOP})
+        data.session(kati, this_week, {"respect": TOP})
+    data.session(kati, previous_week(this_week), {"respect": TOP})
     db_session.commit()
     return db_session
 
 
-def test_default_is_the_current_week_as_a_table(run, filled: so.Session) -> None:
+def test_default_is_the_current_week_as_a_table(run, filled: so.Session,
+                                                this_week: str) -> None:
     result = run("report", "scores")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["centre", "week", "dimension", "level", "resp.", "mean",
                                 "top", "box", "95%", "CI"]
     assert [line.split()[:5] for line in lines[1:]] == [
-        ["KATI", THIS_WEEK, "respect", "dimension", "12"],
-        ["KATI", THIS_WEEK, "patient_experience", "area", "12"],
-        ["KATI", THIS_WEEK, "overall", "overall", "12"]]
+        ["KATI", this_week, "respect", "dimension", "12"],
+        ["KATI", this_week, "patient_experience", "area", "12"],
+        ["KATI", this_week, "overall", "overall", "12"]]
     assert lines[1].split()[5:] == ["100.0", "100.0", "75.8–100.0"]
 
 
