@@ -1,4 +1,4 @@
-"""`gateway recipients add` and `gateway recipients list`: who gets the weekly summaries."""
+"""`gateway recipients add|remove|list`: who gets the weekly summaries."""
 
 from __future__ import annotations
 
@@ -34,11 +34,7 @@ class Added:
 def add_recipient(db: so.Session, vault: PhoneVault, *, center_code: str, phone: str,
                   language: str, role: str) -> Added:
     """Add (or update the language of) a centre's summary recipient; return what was done."""
-    center = db.scalar(sa.select(Center).where(
-        sa.func.upper(Center.code) == center_code.strip().upper()))
-    if center is None:
-        raise NotFoundError(f"center: no centre with code {center_code!r} "
-                            "(see `gateway centers list`)")
+    center = _center(db, center_code)
     e164 = normalise(phone)
     phone_hash = vault.hash(e164)
     insert_ignore(db, Contact, {"phone_hash": phone_hash, "phone_encrypted": vault.encrypt(e164),
@@ -56,6 +52,31 @@ def add_recipient(db: so.Session, vault: PhoneVault, *, center_code: str, phone:
     recipient.active = True
     db.flush()
     return Added(center.code, mask(e164), role, language, created)
+
+
+def remove_recipient(db: so.Session, vault: PhoneVault, *, center_code: str, phone: str,
+                     role: str | None = None) -> list[str]:
+    """Stop a centre's summaries to a phone (in `role`, or every role); return the roles.
+
+    The row stays, marked inactive, so that the summaries already sent keep their
+    recipient; `add` makes it active again.
+    """
+    center = _center(db, center_code)
+    e164 = normalise(phone)
+    query = (sa.select(SummaryRecipient)
+             .join(Contact, Contact.id == SummaryRecipient.contact_id)
+             .where(SummaryRecipient.center_id == center.id, SummaryRecipient.active,
+                    Contact.phone_hash == vault.hash(e164)))
+    if role:
+        query = query.where(SummaryRecipient.role == RecipientRole(role))
+    found = list(db.scalars(query))
+    if not found:
+        raise NotFoundError(f"{mask(e164)} receives no summaries of {center.code}"
+                            + (f" as {role}" if role else "") + " (see `gateway recipients list`)")
+    for recipient in found:
+        recipient.active = False
+    db.flush()
+    return sorted(recipient.role.value for recipient in found)
 
 
 def list_recipients(db: so.Session, vault: PhoneVault) -> list[dict]:
@@ -98,6 +119,21 @@ def add(center_code: str, phone: str, language: str, role: str) -> None:
     click.echo(f"{verb} {added.phone} as {added.role} of {added.center} ({added.language})")
 
 
+@recipients.command()
+@click.option("--center", "center_code", required=True, help="The centre's code.")
+@click.option("--phone", required=True, help="Phone number, e.g. +22376123456 or 76 12 34 56.")
+@click.option("--role", type=click.Choice([role.value for role in RecipientRole]),
+              help="Only this role (default: every role the phone has at the centre).")
+def remove(center_code: str, phone: str, role: str | None) -> None:
+    """Stop sending a centre's summaries to a phone (someone who left, a wrong number)."""
+    with open_services(load_flows=False) as services, \
+            session_scope(services.sessionmaker) as db:
+        roles = remove_recipient(db, services.vault, center_code=center_code, phone=phone,
+                                 role=role)
+    click.echo(f"removed {mask(normalise(phone))} as {', '.join(roles)} of "
+               f"{center_code.strip().upper()}: no more summaries")
+
+
 @recipients.command("list")
 @click.option("--format", "output", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
@@ -116,6 +152,13 @@ def list_(output: str) -> None:
     widths = [max(len(line[i]) for line in table) for i in range(len(COLUMNS))]
     for line in table:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+
+
+def _center(db: so.Session, code: str) -> Center:
+    center = db.scalar(sa.select(Center).where(sa.func.upper(Center.code) == code.strip().upper()))
+    if center is None:
+        raise NotFoundError(f"center: no centre with code {code!r} (see `gateway centers list`)")
+    return center
 
 
 def _cell(value: object) -> str:

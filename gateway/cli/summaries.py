@@ -30,7 +30,7 @@ def send(week: str | None, dry_run: bool, output: str) -> None:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     if not rows:
-        click.echo("No summary recipients yet: add some with `gateway recipients add`.")
+        click.echo("No active summary recipients: add some with `gateway recipients add`.")
         return
     for row in rows:
         click.echo(f"{row['center']}  {row['week']}  {row['recipient']}  {row['language']}  "

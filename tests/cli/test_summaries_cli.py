@@ -1,4 +1,4 @@
-"""`gateway recipients add|list` and `gateway summaries send`, as a coordinator runs them."""
+"""`gateway recipients add|remove|list` and `gateway summaries send`, as coordinators run them."""
 
 from __future__ import annotations
 
@@ -125,3 +125,40 @@ def test_summaries_bad_week_is_a_clear_error(gateway_env):
 
 def test_summaries_without_recipients_says_how_to_add_them(gateway_env):
     assert "gateway recipients add" in run("summaries", "send", "--dry-run").output
+
+
+def test_remove_recipient_stops_her_summaries_and_add_brings_them_back(gateway_env):
+    run("recipients", "add", "--center", "07", "--phone", "76123456", "--lang", "fr",
+        "--role", "chief_midwife")
+    run("recipients", "add", "--center", "07", "--phone", "76123456", "--lang", "fr",
+        "--role", "head")
+    removed = run("recipients", "remove", "--center", "07", "--phone", "+223 76 12 34 56")
+    assert removed.exit_code == 0, removed.output
+    assert removed.output == ("removed +223******56 as chief_midwife, head of 07: "
+                              "no more summaries\n")
+    assert [r.active for r in stored(gateway_env, SummaryRecipient)] == [False, False]
+    assert run("summaries", "send", "--week", WEEK).output.startswith(
+        "No active summary recipients")
+    assert stored(gateway_env, OutboundMessage) == []
+
+    again = run("recipients", "add", "--center", "07", "--phone", "76123456", "--lang", "bm",
+                "--role", "head")
+    assert again.output == "updated +223******56 as head of 07 (bm)\n"
+    run("summaries", "send", "--week", WEEK)
+    assert len(stored(gateway_env, OutboundMessage)) == 1  # the head only
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--center", "99", "--phone", "76123456"], "no centre with code '99'"),
+    (["--center", "07", "--phone", "123"], "phone number"),
+    (["--center", "07", "--phone", "76000000"], "+223******00 receives no summaries of 07"),
+    (["--center", "07", "--phone", "76123456", "--role", "asaco"],
+     "receives no summaries of 07 as asaco"),
+])
+def test_remove_recipient_errors_are_one_clear_line(gateway_env, args, message):
+    run("recipients", "add", "--center", "07", "--phone", "76123456", "--lang", "fr",
+        "--role", "chief_midwife")
+    result = run("recipients", "remove", *args)
+    assert result.exit_code == 1
+    assert message in result.output and "Traceback" not in result.output
+    assert [r.active for r in stored(gateway_env, SummaryRecipient)] == [True]
