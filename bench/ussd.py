@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import random
 import shutil
 import signal
 import socket
@@ -66,20 +67,26 @@ def gunicorn(app: str, port: int, env: dict, args) -> subprocess.Popen:
         env=env, cwd=ROOT, start_new_session=True)
 
 
-def play(url: str, phones: int, sessions: int, offset: int = 0) -> dict:
-    """Play `sessions` whole surveys on each of `phones` phones at once; time every screen."""
-    return asyncio.run(_play(urlsplit(url), phones, sessions, offset))
+def play(url: str, phones: int, sessions: int, offset: int = 0, think: float = 0) -> dict:
+    """Play `sessions` whole surveys on each of `phones` phones at once; time every screen.
+
+    Phone numbers are `offset` onwards, one per survey. About `think` seconds (0.5 to 1.5
+    times it, at random) pass between a screen and the next answer, as she reads and types,
+    and the phones start within one such pause of each other.
+    """
+    return asyncio.run(_play(urlsplit(url), phones, sessions, offset, think))
 
 
-async def _play(url, phones: int, sessions: int, offset: int) -> dict:
+async def _play(url, phones: int, sessions: int, offset: int, think: float) -> dict:
     # Keep-alive where the server allows it (gthread), a new connection per screen where it
     # does not (sync workers answer `Connection: close`).
     latencies: list[float] = []
 
     async def phone(index: int) -> None:
+        pace = random.Random(index)
         connection = None
         for survey in range(sessions):
-            number = f"+2237{offset + index * 1000 + survey:07d}"  # a new mother each time
+            number = f"+2237{offset + index * sessions + survey:07d}"  # a new mother each time
             sid = uuid.uuid4().hex
             typed: list[str] = []
             for step in [None, *INPUTS]:
@@ -87,6 +94,8 @@ async def _play(url, phones: int, sessions: int, offset: int) -> dict:
                     typed.append(step)
                 form = {"sessionId": sid, "serviceCode": "*384*123*07#",
                         "phoneNumber": number, "networkCode": "61001", "text": "*".join(typed)}
+                if think and (typed or survey == 0):
+                    await asyncio.sleep(think * pace.uniform(0.5, 1.5))
                 if connection is None:
                     connection = await asyncio.open_connection(url.hostname, url.port)
                 started = time.perf_counter()
@@ -219,6 +228,9 @@ def main() -> None:
                         default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--sqlite", action="store_true", help="file answers into SQLite")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds of each")
+    parser.add_argument("--think", type=float, default=0,
+                        help="seconds each phone waits before answering a screen (default 0: "
+                             "the server's limit; a mother takes several seconds)")
     parser.add_argument("--no-worker", dest="worker", action="store_false",
                         help="diagnosis: leave the answers in Redis, run no worker")
     args = parser.parse_args()
@@ -243,12 +255,13 @@ def main() -> None:
             wait_up(f"http://127.0.0.1:{kuma_port}/healthz")
             wait_up(f"http://127.0.0.1:{base_port}/")
             for url in urls.values():
-                play(url, 2, 1, offset=900_000)  # warm up
+                play(url, 2, 1, offset=9_000_000)  # warm up
             # Interleaved rounds, so that both face the same noise from the machine.
             for number in range(args.rounds):
                 for name, url in urls.items():
                     rounds[name].append(play(url, args.phones, args.sessions,
-                                             offset=number * 100_000))
+                                             offset=number * args.phones * args.sessions,
+                                             think=args.think))
             expected = (args.phones * args.sessions * args.rounds + 2) * 10
             lag, stored = drained(env, expected) if args.worker else (0.0, 0)
         finally:
@@ -256,7 +269,8 @@ def main() -> None:
                 os.killpg(process.pid, signal.SIGTERM)
                 process.wait(timeout=20)
 
-    print(f"{args.phones} concurrent phones x {args.sessions} surveys of 13 screens, "
+    pause = f", {args.think:g} s before each answer" if args.think else ""
+    print(f"{args.phones} concurrent phones x {args.sessions} surveys of 13 screens{pause}, "
           f"{args.rounds} interleaved rounds; gunicorn -w {args.workers} -k {args.worker_class}"
           + (f" --threads {args.threads}" if args.worker_class == "gthread" else "")
           + "; medians over the rounds")
