@@ -19,7 +19,6 @@ import datetime as dt
 import json
 import logging
 import secrets
-import time
 from typing import Any
 
 import redis
@@ -121,7 +120,8 @@ def drain(services: Any, *, owner: str, batch_size: int = BATCH_SIZE,
         client.expire(PENDING_KEY, LOCK_SECONDS)
         while True:
             batch = client.lrange(PROCESSING_KEY, 0, -1)  # a killed flush's batch comes first
-            if not batch:
+            taken = not batch
+            if taken:
                 batch = client.eval(_TAKE_BATCH, 2, EVENTS_KEY, PROCESSING_KEY, batch_size)
             if not batch:
                 break
@@ -132,7 +132,7 @@ def drain(services: Any, *, owner: str, batch_size: int = BATCH_SIZE,
                 pipe.expire(PENDING_KEY, LOCK_SECONDS)
                 pipe.execute()
             filed += len(batch)
-            if linger and filed >= BUSY and len(batch) < batch_size:
+            if linger and filed >= BUSY and taken and len(batch) < batch_size:
                 caught_up = True  # the list was emptied: what comes next can gather
                 break
     finally:

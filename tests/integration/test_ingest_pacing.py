@@ -58,3 +58,14 @@ def test_a_quiet_flush_files_and_lets_the_next_webhook_queue_a_flush(client, ser
     assert not services.redis.exists(ingest.PENDING_KEY)
     play(client, "ATUid_quiet_2", WHOLE_SURVEY, phone="+22376000002")
     assert services.queue.count == 1  # filed within moments, not after a linger
+
+
+def test_a_killed_flushs_batch_does_not_count_as_caught_up(client, services,
+                                                           worker_environment):
+    for number in range(10):
+        play(client, f"ATUid_left_{number}", WHOLE_SURVEY, phone=f"+2237610{number:04d}")
+    services.redis.eval(ingest._TAKE_BATCH, 2, ingest.EVENTS_KEY, ingest.PROCESSING_KEY,
+                        ingest.BUSY)  # a flush killed after taking its batch
+    assert ingest.drain(services, owner="test", linger=1) == 130  # all of it, at once
+    assert ingest.waiting(services.redis) == 0
+    assert stored(services, SurveySession) == 10
