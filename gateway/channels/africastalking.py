@@ -162,7 +162,12 @@ def check_source(ip: str | None, networks: Iterable[str]) -> None:
     except ValueError:
         raise AuthenticationError(f"source address {ip!r} is not an IP address") from None
     if not any(address in net for net in allowed):
-        raise AuthenticationError(f"source address {address} is not in the allowed networks")
+        # Behind a reverse proxy every request comes from the proxy: say so, or a whole
+        # deployment refuses AT with a message that hides why.
+        hint = ("; behind a reverse proxy, restrict AT's ranges in the proxy and leave "
+                "AT_ALLOWED_NETWORKS empty") if address.is_loopback or address.is_private else ""
+        raise AuthenticationError(
+            f"source address {address} is not in the allowed networks{hint}")
 
 
 # --- USSD input -------------------------------------------------------------------------

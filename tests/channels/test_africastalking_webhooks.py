@@ -229,3 +229,12 @@ def test_check_source(ip, networks, allowed):
     else:
         with pytest.raises(AuthenticationError):
             at.check_source(ip, networks)
+
+
+def test_check_source_refusing_a_proxys_address_says_why():
+    with pytest.raises(AuthenticationError, match="behind a reverse proxy, restrict AT's ranges "
+                                                  "in the proxy"):
+        at.check_source("127.0.0.1", ["196.201.214.0/24"])
+    with pytest.raises(AuthenticationError) as caught:
+        at.check_source("196.201.215.10", ["196.201.214.0/24"])
+    assert "proxy" not in str(caught.value)  # a public address is simply not AT's
