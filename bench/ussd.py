@@ -1,10 +1,12 @@
 """Load test of the USSD webhook: Kuma against a tutorial-style baseline, same server.
 
-    python bench/ussd.py [--phones 16] [--sessions 30] [--rounds 5] [--workers 2]
-                         [--worker-class sync|gthread --threads 4] [--sqlite] [--no-worker]
+    python bench/ussd.py [--phones 16] [--sessions 30] [--rounds 5] [--think 0]
+                         [--workers 2] [--worker-class sync|gthread --threads 4]
+                         [--sqlite] [--no-worker]
 
 Each simulated phone plays whole surveys in order (13 screens each), as many at once as
---phones, with no pause between screens. Kuma runs under gunicorn with its RQ worker filing
+--phones, with no pause between screens (the server at its limit) or about --think seconds
+before each answer (latency at a given load). Kuma runs under gunicorn with its RQ worker filing
 answers into PostgreSQL (or SQLite with --sqlite); the baseline runs under the same gunicorn
 settings, by default the Procfile's (`gunicorn -w 2`, sync workers, so every screen comes
 on a new connection, as through a reverse proxy). Prints requests/s, p50/p99 latency and
