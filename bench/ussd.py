@@ -169,7 +169,7 @@ def drained(env: dict, expected_answers: int, timeout: float = 300) -> tuple[flo
     from gateway import ingest
 
     client = redis.Redis.from_url(env["REDIS_URL"])
-    engine = sa.create_engine(env["DATABASE_URL"].replace("postgresql+psycopg", "postgresql+psycopg"))
+    engine = sa.create_engine(env["DATABASE_URL"])
     started = time.perf_counter()
     count = 0
     while time.perf_counter() - started < timeout:

@@ -152,9 +152,11 @@ def check_token(given: str | None, expected: str | None) -> None:
         raise AuthenticationError("webhook token is wrong")
 
 
-def check_source(ip: str | None, networks: Iterable[str]) -> None:
+def check_source(ip: str | None,
+                 networks: Iterable[str | ipaddress.IPv4Network | ipaddress.IPv6Network]) -> None:
     """Raise AuthenticationError unless `ip` is in one of `networks` (none given: any)."""
-    allowed = [ipaddress.ip_network(net, strict=False) for net in networks]
+    allowed = [net if isinstance(net, (ipaddress.IPv4Network, ipaddress.IPv6Network))
+               else ipaddress.ip_network(net, strict=False) for net in networks]
     if not allowed:
         return
     try:

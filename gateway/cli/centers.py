@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from gateway.centers import import_file, list_centers
-from gateway.cli.common import open_services
+from gateway.cli.common import echo_table, open_services
 from gateway.db import session_scope
 from gateway.errors import CenterImportError
 
@@ -57,11 +57,4 @@ def list_(output: str) -> None:
     elif not rows:
         click.echo("No centres yet: import some with `gateway centers import FILE.csv`.")
     else:
-        _table(("code", "name", "district", "ext", "keyword"), rows)
-
-
-def _table(header: tuple[str, ...], rows: list[list[str]]) -> None:
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths))
-                   .rstrip())
+        echo_table(("code", "name", "district", "ext", "keyword"), rows)

@@ -1,10 +1,11 @@
-"""What the commands share: services or a database session, with errors as one clean line."""
+"""What the commands share: services or a database session, with errors as one clean line,
+and tables printed in aligned columns."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 import click
 import sqlalchemy as sa
@@ -69,3 +70,11 @@ def database_problem(error: sa.exc.SQLAlchemyError) -> str:
     """Say in one line what went wrong with the database, and the usual cure."""
     first = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
     return f"database error: {first} (has `gateway db upgrade` been run?)"
+
+
+def echo_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """Print `rows` under `header` in left-aligned columns two spaces apart."""
+    table = [[str(cell) for cell in row] for row in [header, *rows]]
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    for line in table:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())

@@ -30,11 +30,7 @@ def upgrade(revision: str) -> None:
     try:
         settings = Settings.from_env()
         database.upgrade(settings.database_url, revision)
-        engine = database.make_engine(settings.database_url)
-        try:
-            current = database.current_revision(engine)
-        finally:
-            engine.dispose()
+        current = _revision_of(settings.database_url)
     except KumaError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"database at revision {current} "
@@ -45,15 +41,18 @@ def upgrade(revision: str) -> None:
 def current() -> None:
     """Print the schema revision of DATABASE_URL."""
     try:
-        settings = Settings.from_env()
-        engine = database.make_engine(settings.database_url)
-        try:
-            revision = database.current_revision(engine)
-        finally:
-            engine.dispose()
+        revision = _revision_of(Settings.from_env().database_url)
     except KumaError as error:
         raise click.ClickException(str(error)) from None
     click.echo(revision or "empty (run `gateway db upgrade`)")
+
+
+def _revision_of(url: str) -> str | None:
+    engine = database.make_engine(url)
+    try:
+        return database.current_revision(engine)
+    finally:
+        engine.dispose()
 
 
 @db.command()

@@ -8,7 +8,7 @@ import json
 import click
 import sqlalchemy as sa
 
-from gateway.cli.common import open_services
+from gateway.cli.common import echo_table, open_services
 from gateway.cli.invite import masked_phone
 from gateway.db import session_scope
 from gateway.models import Center, Contact, MessageStatus, OutboundMessage
@@ -48,11 +48,7 @@ def list_(status: str | None, output: str, limit: int) -> None:
     if not rows:
         click.echo("no outbound messages" + (f" with status {status}" if status else ""))
         return
-    table = [[_cell(row, name, tz) for name in COLUMNS] for row in rows]
-    widths = [max(len(name), *(len(line[i]) for line in table)) for i, name in enumerate(COLUMNS)]
-    click.echo("  ".join(name.ljust(w) for name, w in zip(COLUMNS, widths)).rstrip())
-    for line in table:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip())
+    echo_table(COLUMNS, [[_cell(row, name, tz) for name in COLUMNS] for row in rows])
 
 
 def _row(message: OutboundMessage, phone: str, center: str | None) -> dict:

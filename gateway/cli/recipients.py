@@ -9,7 +9,7 @@ import click
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from gateway.cli.common import open_services
+from gateway.cli.common import echo_table, open_services
 from gateway.db import session_scope
 from gateway.errors import NotFoundError, PhoneTokenError
 from gateway.i18n import LANGUAGES
@@ -54,9 +54,18 @@ def add_recipient(db: so.Session, vault: PhoneVault, *, center_code: str, phone:
     return Added(center.code, mask(e164), role, language, created)
 
 
+@dataclasses.dataclass(frozen=True)
+class Removed:
+    """What `remove_recipient` did."""
+
+    center: str
+    phone: str  # masked
+    roles: list[str]
+
+
 def remove_recipient(db: so.Session, vault: PhoneVault, *, center_code: str, phone: str,
-                     role: str | None = None) -> list[str]:
-    """Stop a centre's summaries to a phone (in `role`, or every role); return the roles.
+                     role: str | None = None) -> Removed:
+    """Stop a centre's summaries to a phone (in `role`, or every role); say what was done.
 
     The row stays, marked inactive, so that the summaries already sent keep their
     recipient; `add` makes it active again.
@@ -76,7 +85,7 @@ def remove_recipient(db: so.Session, vault: PhoneVault, *, center_code: str, pho
     for recipient in found:
         recipient.active = False
     db.flush()
-    return sorted(recipient.role.value for recipient in found)
+    return Removed(center.code, mask(e164), sorted(recipient.role.value for recipient in found))
 
 
 def list_recipients(db: so.Session, vault: PhoneVault) -> list[dict]:
@@ -128,10 +137,10 @@ def remove(center_code: str, phone: str, role: str | None) -> None:
     """Stop sending a centre's summaries to a phone (someone who left, a wrong number)."""
     with open_services(load_flows=False) as services, \
             session_scope(services.sessionmaker) as db:
-        roles = remove_recipient(db, services.vault, center_code=center_code, phone=phone,
-                                 role=role)
-    click.echo(f"removed {mask(normalise(phone))} as {', '.join(roles)} of "
-               f"{center_code.strip().upper()}: no more summaries")
+        removed = remove_recipient(db, services.vault, center_code=center_code, phone=phone,
+                                   role=role)
+    click.echo(f"removed {removed.phone} as {', '.join(removed.roles)} of {removed.center}: "
+               "no more summaries")
 
 
 @recipients.command("list")
@@ -148,10 +157,7 @@ def list_(output: str) -> None:
     if not rows:
         click.echo("No summary recipients yet: add one with `gateway recipients add`.")
         return
-    table = [COLUMNS] + [tuple(_cell(row[column]) for column in COLUMNS) for row in rows]
-    widths = [max(len(line[i]) for line in table) for i in range(len(COLUMNS))]
-    for line in table:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+    echo_table(COLUMNS, [[_cell(row[column]) for column in COLUMNS] for row in rows])
 
 
 def _center(db: so.Session, code: str) -> Center:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from gateway.cli.common import database_session
+from gateway.cli.common import database_session, echo_table
 
 
 @click.group()
@@ -35,13 +35,10 @@ def list_() -> None:
     if not found:
         click.echo("No API tokens. Create one with `gateway tokens create NAME`.")
         return
-    rows = [("name", "created", "last used", "status")]
-    for token in found:
-        rows.append((token.name, _when(token.created_at), _when(token.last_used_at),
-                     "active" if token.active else f"revoked {_when(token.revoked_at)}"))
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    for row in rows:
-        click.echo("  ".join([*(cell.ljust(w) for cell, w in zip(row, widths)), row[3]]))
+    echo_table(("name", "created", "last used", "status"), [
+        (token.name, _when(token.created_at), _when(token.last_used_at),
+         "active" if token.active else f"revoked {_when(token.revoked_at)}")
+        for token in found])
 
 
 @tokens.command()

@@ -69,7 +69,7 @@ def _check_africastalking() -> None:
     settings = services_of(current_app).settings
     at.check_token(request.args.get("token"), settings.at_webhook_token)
     if settings.at_allowed_networks:
-        at.check_source(request.remote_addr, [str(n) for n in settings.at_allowed_networks])
+        at.check_source(request.remote_addr, settings.at_allowed_networks)
 
 
 def _check_twilio() -> None:

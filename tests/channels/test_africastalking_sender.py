@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import time
@@ -96,11 +97,9 @@ def test_http_errors(at_standin, sender, http, retryable):
 
 def test_wrong_api_key_is_not_retryable(at_standin):
     sender = AfricasTalkingSender("kuma", "wrong-key", "KUMA", api_base=at_standin.url)
-    try:
-        with pytest.raises(SendError, match="401.*authentication is invalid") as caught:
-            sender.send(PHONE, "Test")
-    finally:
-        sender.close()
+    with contextlib.closing(sender), \
+            pytest.raises(SendError, match="401.*authentication is invalid") as caught:
+        sender.send(PHONE, "Test")
     assert caught.value.retryable is False
 
 
@@ -134,11 +133,8 @@ def test_connection_refused_is_retryable():
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     sender = AfricasTalkingSender("kuma", "k", None, api_base=f"http://127.0.0.1:{port}")
-    try:
-        with pytest.raises(SendError, match="unreachable") as caught:
-            sender.send(PHONE, "Test")
-    finally:
-        sender.close()
+    with contextlib.closing(sender), pytest.raises(SendError, match="unreachable") as caught:
+        sender.send(PHONE, "Test")
     assert caught.value.retryable is True
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import base64
 import logging
 import time
@@ -85,11 +86,8 @@ def test_api_errors(twilio_standin, sender, http, code, message, retryable, erro
 def test_wrong_auth_token_is_not_retryable(twilio_standin):
     sender = TwilioSender(twilio_standin.account_sid, "wrong-token", FROM,
                           api_base=twilio_standin.url)
-    try:
-        with pytest.raises(SendError, match="HTTP 401, 20003") as caught:
-            sender.send(PHONE, "Test")
-    finally:
-        sender.close()
+    with contextlib.closing(sender), pytest.raises(SendError, match="HTTP 401, 20003") as caught:
+        sender.send(PHONE, "Test")
     assert caught.value.retryable is False
 
 
@@ -107,9 +105,6 @@ def test_connection_refused_is_retryable(twilio_standin):
     twilio_standin.stop()
     sender = TwilioSender(twilio_standin.account_sid, twilio_standin.auth_token, FROM,
                           api_base=url)
-    try:
-        with pytest.raises(SendError, match="unreachable") as caught:
-            sender.send(PHONE, "Test")
-    finally:
-        sender.close()
+    with contextlib.closing(sender), pytest.raises(SendError, match="unreachable") as caught:
+        sender.send(PHONE, "Test")
     assert caught.value.retryable is True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -89,6 +90,20 @@ def wait_for_health(url: str, process: subprocess.Popen) -> tuple[int, dict]:
     pytest.fail(f"/healthz did not answer within {START_TIMEOUT:g} s")
 
 
+@contextlib.contextmanager
+def serving(port: int, env: dict[str, str], cwd: Path):
+    """Run `gateway serve` on `port`; kill it if the test fails before stopping it."""
+    process = subprocess.Popen(gateway_command("serve", "--port", str(port)), env=env,
+                               cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
 def embedded_redis(var_dir: Path) -> tuple[int, str]:
     """Return the pid and socket of the embedded Redis recorded under `var_dir`."""
     registry = json.loads((var_dir / "redis.db.settings").read_text())
@@ -105,10 +120,7 @@ def test_serve_starts_on_embedded_defaults_and_stops_everything(tmp_path: Path) 
                               cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert imported.returncode == 0, imported.stderr
     port = free_port()
-    process = subprocess.Popen(gateway_command("serve", "--port", str(port)), env=env,
-                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True)
-    try:
+    with serving(port, env, tmp_path) as process:
         status, body = wait_for_health(f"http://127.0.0.1:{port}/healthz", process)
         assert status == 200, body
         assert body["database"] == "ok" and body["redis"] == "ok"
@@ -133,10 +145,6 @@ def test_serve_starts_on_embedded_defaults_and_stops_everything(tmp_path: Path) 
 
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
 
     assert process.returncode == 0, output
     assert "Traceback" not in output
@@ -155,17 +163,10 @@ def test_webhook_urls_carry_the_at_token(tmp_path: Path) -> None:
     port = free_port()
     env = bare_environment(tmp_path / "var", AT_WEBHOOK_TOKEN="s3cret-token",
                            PUBLIC_URL="https://kuma.example.org")
-    process = subprocess.Popen(gateway_command("serve", "--port", str(port)), env=env,
-                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True)
-    try:
+    with serving(port, env, tmp_path) as process:
         wait_for_health(f"http://127.0.0.1:{port}/healthz", process)
         process.send_signal(signal.SIGINT)  # Ctrl-C
         output, _ = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
 
     assert process.returncode == 0, output
     assert "https://kuma.example.org/webhooks/africastalking/ussd?token=s3cret-token" in output

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
@@ -13,16 +11,8 @@ from gateway.app import create_app
 from gateway.db import session_scope
 from gateway.models import ApiToken, Invitation, OutboundMessage
 from gateway.services import Services
-from gateway.settings import Settings
 from tests.reports.dataset import Dataset
 from tests.reports.test_scores import WEEK, build
-
-
-@pytest.fixture
-def services(settings: Settings) -> Iterator[Services]:
-    built = Services.build(settings)
-    yield built
-    built.close()
 
 
 @pytest.fixture
