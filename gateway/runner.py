@@ -148,10 +148,12 @@ class Runner:
         phone, phone_hash = self.identify(request.phone)
         fingerprint = hashlib.sha256(request.text.encode()).hexdigest()[:24]
         recent = self.turns.recent(request.session_id)
-        if recent is not None:
-            # This process wrote the session's state last: try the turn without reading.
+        if recent is not None and _follows(recent.answered, request.text):
+            # This process probably wrote the session's state last: try the turn without
+            # reading. A state that answered an earlier screen than the one before this
+            # request is surely stale (another process served her since), so skip it.
             reply = self._ussd_turn(request, phone, phone_hash, fingerprint,
-                                    UssdSnapshot(None, recent, True, None, None, None))
+                                    UssdSnapshot(None, recent.state, True, None, None, None))
             if reply is not None:
                 return reply
         for _ in range(CAS_ATTEMPTS):
@@ -199,7 +201,8 @@ class Runner:
             flush_ttl=ingest.LOCK_SECONDS, resumed_from=resumed_from,
             language=_learnt(turn.events, "language_chosen", "language"),
             center=_learnt(turn.events, "center_identified", "center"),
-            opted_out=any(event["type"] == "opted_out" for event in turn.events))
+            opted_out=any(event["type"] == "opted_out" for event in turn.events),
+            answered=request.text)
         if isinstance(written, str):  # a repeat of an answered request: the same screen
             final, _, text = written.partition(" ")
             return UssdReply(text, final == "END")
@@ -386,3 +389,12 @@ def _identify(vault: Any, raw_phone: str) -> tuple[str, str]:
 
 def _dump(state: dict[str, Any]) -> str:
     return json.dumps(state, separators=(",", ":"), ensure_ascii=False)
+
+
+def _follows(answered: str, text: str) -> bool:
+    """Whether `text` is the request after (or a repeat of) the one that got `answered`.
+
+    AT's text grows by one `*`-separated input per screen. A free-text answer holding `*`
+    fails this test too: the turn then reads the state first, which is merely slower.
+    """
+    return text == answered or text.rpartition("*")[0] == answered

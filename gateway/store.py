@@ -207,6 +207,13 @@ return 1
 """
 
 
+class RecentTurn(NamedTuple):
+    """A session's state as this process last wrote it, and the request text it answered."""
+
+    state: str
+    answered: str
+
+
 class UssdSnapshot(NamedTuple):
     """What one USSD turn reads before it runs the engine."""
 
@@ -221,9 +228,10 @@ class UssdSnapshot(NamedTuple):
 class UssdTurns:
     """Read and compare-and-set one USSD turn, each in a single Redis round trip.
 
-    The states this process wrote are kept in memory too: a session's next request, when
-    it reaches the same process, skips the read and goes straight to the compare-and-set,
-    which refuses it if another process moved the session on meanwhile.
+    The states this process wrote are kept in memory too, with the request text each one
+    answered: a session's next request, when it reaches the same process, skips the read
+    and goes straight to the compare-and-set, which refuses it if another process moved
+    the session on meanwhile.
     """
 
     RECENT = 20_000  # sessions remembered per process (~1 KB each)
@@ -232,19 +240,19 @@ class UssdTurns:
         self.store = store
         self._read = store.redis.register_script(_USSD_READ)
         self._commit = store.redis.register_script(_USSD_COMMIT)
-        self._recent: collections.OrderedDict[str, str] = collections.OrderedDict()
+        self._recent: collections.OrderedDict[str, RecentTurn] = collections.OrderedDict()
         self._recent_lock = threading.Lock()
 
-    def recent(self, session_id: str) -> str | None:
+    def recent(self, session_id: str) -> RecentTurn | None:
         """Return the state this process last wrote for a session, if it still has it."""
         with self._recent_lock:
             return self._recent.get(session_id)
 
-    def _remember(self, session_id: str, state: str | None) -> None:
+    def _remember(self, session_id: str, state: str | None, answered: str = "") -> None:
         with self._recent_lock:
             self._recent.pop(session_id, None)
             if state is not None and self.RECENT:
-                self._recent[session_id] = state
+                self._recent[session_id] = RecentTurn(state, answered)
                 if len(self._recent) > self.RECENT:
                     self._recent.popitem(last=False)
 
@@ -265,13 +273,14 @@ class UssdTurns:
                replies_ttl: int, dropped_ttl: int, records: list[str], events_key: str,
                flush_key: str, flush_ttl: int, resumed_from: str | None = None,
                language: str | None = None, center: str | None = None,
-               opted_out: bool = False) -> int | str:
+               opted_out: bool = False, answered: str = "") -> int | str:
         """Write the turn if the state is unchanged: 0 on conflict, 2 if a flush is needed.
 
         When this very request (same fingerprint) was answered already, nothing is written
         and the screen then given is returned.
 
-        `language` and `center`, when the turn learnt them, are remembered for the phone.
+        `language` and `center`, when the turn learnt them, are remembered for the phone;
+        `answered` (the request's text) is kept in memory with the state it led to.
         """
         key = self.store.key
         session_key = key("session", channel="ussd", id=session_id)
@@ -288,7 +297,7 @@ class UssdTurns:
         if isinstance(result, (bytes, str)):
             return _text(result)  # this very request was answered already: its screen
         if result:
-            self._remember(session_id, state)
+            self._remember(session_id, state, answered)
         elif expected is not None:
             self._remember(session_id, None)  # stale: read it again next time
         return int(result)

@@ -92,7 +92,7 @@ def test_a_turn_is_written_once_and_its_reply_given_again(store: SessionStore,
     assert commit(turns, records=('{"a":1}',)) == 2  # written; a flush must be queued
     assert commit(turns, fingerprint="fp-2", reply="CON other") == 0  # stale: refused
     assert commit(turns, reply="CON again") == "CON Q2"  # the same request: its screen
-    assert turns.recent("s") == '{"step":"q2"}'
+    assert turns.recent("s").state == '{"step":"q2"}'
 
     snapshot = turns.read("s", "h1", "fp-1")
     assert snapshot.reply == "CON Q2" and snapshot.raw_state == '{"step":"q2"}'

@@ -23,6 +23,7 @@ from gateway import ingest
 from gateway.app import create_app
 from gateway.models import Answer, SurveySession
 from gateway.services import Services
+from gateway.store import UssdTurns
 from tests.integration.test_ussd_conversations import dial, play
 
 # fr, consent, delivery visit, then the questions up to the comment (left unanswered)
@@ -229,6 +230,27 @@ def test_a_redis_restart_mid_survey_keeps_the_session_and_the_queue(tmp_path, se
         services.close()
     finally:
         server.stop()
+
+
+def test_a_process_that_served_an_earlier_screen_reads_before_it_answers(settings,
+                                                                        monkeypatch):
+    # Its own copy of the session is a screen behind: trying it would only be refused,
+    # after running the engine for nothing.
+    outcomes: list[int | str] = []
+    commit = UssdTurns.commit
+
+    def counted(self, *args, **kwargs):
+        outcomes.append(commit(self, *args, **kwargs))
+        return outcomes[-1]
+
+    monkeypatch.setattr(UssdTurns, "commit", counted)
+    first = create_app(settings, services=Services.build(settings)).test_client()
+    second = create_app(settings, services=Services.build(settings)).test_client()
+    dial(first, "ATUid_behind", "")
+    dial(second, "ATUid_behind", INPUTS[0])
+    screen = dial(first, "ATUid_behind", "*".join(INPUTS[:2]))
+    assert screen.startswith("CON ")
+    assert len(outcomes) == 3 and 0 not in outcomes  # each written at the first try
 
 
 def test_two_web_processes_taking_turns_on_one_session_stay_in_step(settings, services,
