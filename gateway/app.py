@@ -7,8 +7,10 @@ import logging
 
 from flask import Flask
 
+from gateway.runner import Runner
 from gateway.services import Services
 from gateway.settings import Settings, ensure_secret_key
+from gateway.web.ussd import UssdEndpoint
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +31,14 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     # No SECRET_KEY for Flask: nothing here uses cookie sessions (the API takes bearer
     # tokens), and without it Flask skips building a signed-cookie serializer per request.
     app.config.update(MAX_CONTENT_LENGTH=64 * 1024)
-    app.extensions["kuma"] = services or Services.build(settings)
+    services = app.extensions["kuma"] = services or Services.build(settings)
     for target in BLUEPRINTS:
         module_name, attribute = target.split(":")
         app.register_blueprint(getattr(importlib.import_module(module_name), attribute))
+    runner = app.extensions["kuma_runner"] = Runner(services)
+    # The USSD webhook is answered beneath Flask: see gateway.web.ussd.
+    app.wsgi_app = UssdEndpoint(runner, app.wsgi_app,  # type: ignore[method-assign]
+                                max_body=app.config["MAX_CONTENT_LENGTH"])
     return app
 
 

@@ -138,6 +138,15 @@ def parse_ussd_event(form: Mapping[str, str]) -> UssdSessionEnded:
     )
 
 
+def authenticate(token: str | None, source_ip: str | None, *, expected_token: str | None,
+                 allowed_networks: Iterable[ipaddress.IPv4Network | ipaddress.IPv6Network]
+                 ) -> None:
+    """Raise AuthenticationError unless a webhook has our token and comes from AT's networks."""
+    check_token(token, expected_token)
+    if allowed_networks:
+        check_source(source_ip, allowed_networks)
+
+
 def check_token(given: str | None, expected: str | None) -> None:
     """Raise AuthenticationError unless `given` equals the configured webhook token.
 

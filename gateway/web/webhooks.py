@@ -1,8 +1,8 @@
 """Providers' webhooks: authenticate, parse, hand to the runner, answer fast.
 
 Bad input is the provider's (or an attacker's) problem, never ours: it gets a logged 4xx
-with the reason, and changes nothing. USSD must answer within the network's few seconds,
-so only Redis is touched here; SQL is the worker's job.
+with the reason, and changes nothing. Only Redis is touched here; SQL is the worker's job.
+The USSD screens themselves are answered in gateway.web.ussd, beneath Flask.
 """
 
 from __future__ import annotations
@@ -59,17 +59,14 @@ def _busy(error: SessionBusyError) -> Response:
 
 
 def _runner() -> Runner:
-    runner = current_app.extensions.get("kuma_runner")
-    if runner is None:
-        runner = current_app.extensions["kuma_runner"] = Runner(services_of(current_app))
-    return runner
+    return current_app.extensions["kuma_runner"]
 
 
 def _check_africastalking() -> None:
     settings = services_of(current_app).settings
-    at.check_token(request.args.get("token"), settings.at_webhook_token)
-    if settings.at_allowed_networks:
-        at.check_source(request.remote_addr, settings.at_allowed_networks)
+    at.authenticate(request.args.get("token"), request.remote_addr,
+                    expected_token=settings.at_webhook_token,
+                    allowed_networks=settings.at_allowed_networks)
 
 
 def _check_twilio() -> None:
@@ -83,25 +80,6 @@ def _check_twilio() -> None:
                            request.headers.get("X-Twilio-Signature"),
                            settings_header=request.headers.get(
                                "X-Twilio-Webhooks-Signature-Settings"))
-
-
-@blueprint.post("/africastalking/ussd")
-def africastalking_ussd() -> Response:
-    """Answer one USSD screen: `CON …` to go on, `END …` to finish."""
-    _check_africastalking()
-    ussd = at.parse_ussd(request.form)
-    g.session = ussd.session_id
-    runner = _runner()
-    try:
-        reply = runner.handle_ussd(ussd)
-    except EngineUsageError as error:
-        # A session that cannot go on (its flow version is gone): end it politely.
-        log.error("ussd session %s cannot go on: %s", ussd.session_id, error)
-        metrics.FAILURES.labels(kind="session_broken").inc()
-        return Response(at.render_ussd(runner.message_for(ussd.phone, "unavailable"), True),
-                        mimetype="text/plain")
-    g.step = reply.step or "-"
-    return Response(reply.body, mimetype="text/plain")
 
 
 @blueprint.post("/africastalking/ussd/events")

@@ -1,7 +1,8 @@
-"""Fixtures for the web tests: services on the test's Redis and database, nothing loaded."""
+"""Fixtures for the web tests: services on the test's Redis and database, or on broken ones."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -16,3 +17,26 @@ def services(settings: Settings) -> Iterator[Services]:
     built = Services.build(settings)
     yield built
     built.close()
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """Return a loopback port nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def services_with(settings: Settings) -> Iterator:
+    """Yield a builder of services with changed settings; closes what it built."""
+    built: list[Services] = []
+
+    def build(**changes) -> Services:
+        # No flows: loading them writes their sources to Redis, which may be the broken part.
+        built.append(Services.build(settings.replace(**changes), load_flows=False))
+        return built[-1]
+
+    yield build
+    for services in built:
+        services.close()

@@ -12,15 +12,6 @@ from prometheus_client.parser import text_string_to_metric_families
 from gateway import metrics
 from gateway.app import create_app
 from gateway.services import Services
-from gateway.settings import Settings
-
-
-@pytest.fixture
-def closed_port() -> int:
-    """Return a loopback port nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -30,21 +21,6 @@ def silent_port() -> Iterator[int]:
         sock.bind(("127.0.0.1", 0))
         sock.listen(16)  # the kernel completes handshakes; nobody ever reads
         yield sock.getsockname()[1]
-
-
-@pytest.fixture
-def services_with(settings: Settings) -> Iterator:
-    """Yield a builder of services with changed settings; closes what it built."""
-    built: list[Services] = []
-
-    def build(**changes) -> Services:
-        # No flows: loading them writes their sources to Redis, which may be the broken part.
-        built.append(Services.build(settings.replace(**changes), load_flows=False))
-        return built[-1]
-
-    yield build
-    for services in built:
-        services.close()
 
 
 def _sample(name: str, **labels: str) -> float:

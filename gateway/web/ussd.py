@@ -1,0 +1,131 @@
+"""The Africa's Talking USSD webhook, answered in plain WSGI in front of Flask.
+
+Every screen a mother sees waits on this endpoint, and the network gives up after a few
+seconds. Under load, Flask's per-request machinery (request context, routing, hooks, the
+response object) cost as much CPU as the turn itself (docs/internals.md), so this one path
+is served by `UssdEndpoint` and every other path goes on to Flask. It keeps what the other
+webhooks have: the token and source checks, the form parsed by werkzeug as Flask would,
+a logged 4xx for bad input, the metrics and the one log line.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from http import HTTPStatus
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.formparser import parse_form_data
+
+from gateway import metrics
+from gateway.channels import africastalking as at
+from gateway.channels.base import UssdRequest
+from gateway.errors import ChannelRequestError, EngineUsageError, SessionBusyError
+from gateway.runner import Runner
+
+log = logging.getLogger(__name__)
+
+PATH = "/webhooks/africastalking/ussd"
+ENDPOINT = "webhooks.africastalking_ussd"  # its name in metrics and logs, as a Flask view's
+TEXT_PLAIN = "text/plain; charset=utf-8"
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class Answer:
+    """One HTTP answer of the endpoint, and what its log line says."""
+
+    __slots__ = ("status", "body", "headers", "session", "step")
+
+    def __init__(self, status: int, body: str, headers: tuple[tuple[str, str], ...] = (),
+                 session: str = "-", step: str = "-") -> None:
+        self.status, self.body, self.headers = status, body, headers
+        self.session, self.step = session, step
+
+
+class UssdEndpoint:
+    """WSGI middleware: answer PATH itself, hand every other request to `app`."""
+
+    def __init__(self, runner: Runner, app: WsgiApp, *, max_body: int) -> None:
+        self.runner = runner
+        self.settings = runner.settings
+        self.app = app
+        self.max_body = max_body
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
+                 ) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") != PATH:
+            return self.app(environ, start_response)
+        started = time.perf_counter()
+        answer = self.answer(environ)
+        seconds = time.perf_counter() - started
+        metrics.observe_webhook(ENDPOINT, answer.status, seconds)
+        if log.isEnabledFor(logging.INFO):
+            log.info("webhook %s status=%s session=%s step=%s ms=%.1f", ENDPOINT,
+                     answer.status, answer.session, answer.step, seconds * 1000)
+        body = answer.body.encode("utf-8")
+        start_response(_STATUS_LINES[answer.status],
+                       [("Content-Type", TEXT_PLAIN), ("Content-Length", str(len(body))),
+                        *answer.headers])
+        return [body]
+
+    def answer(self, environ: dict[str, Any]) -> Answer:
+        """Check, parse and run one request; bad input becomes a 4xx, never an exception."""
+        if environ.get("REQUEST_METHOD") != "POST":
+            return Answer(405, "method not allowed: POST only\n", (("Allow", "POST"),))
+        try:
+            at.authenticate(_query_value(environ, "token"), environ.get("REMOTE_ADDR"),
+                            expected_token=self.settings.at_webhook_token,
+                            allowed_networks=self.settings.at_allowed_networks)
+            _, form, _ = parse_form_data(environ, max_content_length=self.max_body)
+            ussd = at.parse_ussd(form)
+        except ChannelRequestError as error:
+            return _refused(error.status_code, str(error))
+        except HTTPException as error:  # werkzeug's: a body over the limit, a broken one
+            return _refused(error.code or 400, error.description or error.name)
+        try:
+            reply = self.runner.handle_ussd(ussd)
+        except ChannelRequestError as error:  # a phone number that is none
+            return _refused(error.status_code, str(error), ussd.session_id)
+        except SessionBusyError as error:
+            log.warning("webhook %s: %s", PATH, error)
+            return Answer(503, "busy, retry\n", (("Retry-After", "1"),), ussd.session_id)
+        except EngineUsageError as error:
+            # A session that cannot go on (its flow version is gone): end it politely.
+            log.error("ussd session %s cannot go on: %s", ussd.session_id, error)
+            metrics.FAILURES.labels(kind="session_broken").inc()
+            return self.goodbye(ussd, "unavailable")
+        except Exception:  # noqa: BLE001 - a bug or an outage (Redis down): logged in full
+            # A 500 would leave her with the network's bare error; an END tells her why.
+            log.exception("ussd session %s failed", ussd.session_id)
+            metrics.FAILURES.labels(kind="webhook_error").inc()
+            return self.goodbye(ussd, "error")
+        return Answer(200, reply.body, session=ussd.session_id, step=reply.step or "-")
+
+    def goodbye(self, ussd: UssdRequest, message: str) -> Answer:
+        """End the session with one of the gateway's messages, in her language if known."""
+        try:
+            text = self.runner.message_for(ussd.phone, message)
+        except Exception:  # noqa: BLE001 - her language is in Redis, which may be the fault
+            text = self.runner.services.messages["fr"][message]
+        return Answer(200, at.render_ussd(text, True), session=ussd.session_id)
+
+
+def _refused(status: int, reason: str, session: str = "-") -> Answer:
+    log.warning("webhook %s refused (%s): %s", PATH, status, reason)
+    metrics.FAILURES.labels(kind="bad_webhook").inc()
+    return Answer(status, f"{reason}\n", session=session)
+
+
+def _query_value(environ: dict[str, Any], name: str) -> str | None:
+    query = environ.get("QUERY_STRING", "")
+    if not query:
+        return None
+    return next((value for key, value in parse_qsl(query, keep_blank_values=True)
+                 if key == name), None)
+
+
+_STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
