@@ -10,6 +10,7 @@ a logged 4xx for bad input, the metrics and the one log line.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from http import HTTPStatus
@@ -35,15 +36,15 @@ TEXT_PLAIN = "text/plain; charset=utf-8"
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
 class Answer:
     """One HTTP answer of the endpoint, and what its log line says."""
 
-    __slots__ = ("status", "body", "headers", "session", "step")
-
-    def __init__(self, status: int, body: str, headers: tuple[tuple[str, str], ...] = (),
-                 session: str = "-", step: str = "-") -> None:
-        self.status, self.body, self.headers = status, body, headers
-        self.session, self.step = session, step
+    status: int
+    body: str
+    headers: tuple[tuple[str, str], ...] = ()
+    session: str = "-"
+    step: str = "-"
 
 
 class UssdEndpoint:

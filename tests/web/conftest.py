@@ -6,7 +6,9 @@ import socket
 from collections.abc import Iterator
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
+from gateway import metrics
 from gateway.services import Services
 from gateway.settings import Settings
 
@@ -40,3 +42,13 @@ def services_with(settings: Settings) -> Iterator:
     yield build
     for services in built:
         services.close()
+
+
+def metric_sample(name: str, **labels: str) -> float:
+    """Return a sample's value as a scrape of /metrics shows it (0 when absent)."""
+    body, _ = metrics.exposition()
+    for family in text_string_to_metric_families(body.decode()):
+        for sample in family.samples:
+            if sample.name == name and sample.labels == labels:
+                return sample.value
+    return 0.0

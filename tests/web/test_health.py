@@ -12,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from gateway import metrics
 from gateway.app import create_app
 from gateway.services import Services
+from tests.web.conftest import metric_sample
 
 
 @pytest.fixture
@@ -21,16 +22,6 @@ def silent_port() -> Iterator[int]:
         sock.bind(("127.0.0.1", 0))
         sock.listen(16)  # the kernel completes handshakes; nobody ever reads
         yield sock.getsockname()[1]
-
-
-def _sample(name: str, **labels: str) -> float:
-    """Return a sample's value as a scrape of /metrics shows it (0 when absent)."""
-    body, _ = metrics.exposition()
-    for family in text_string_to_metric_families(body.decode()):
-        for sample in family.samples:
-            if sample.name == name and sample.labels == labels:
-                return sample.value
-    return 0.0
 
 
 def test_healthy_gateway_answers_200_with_queue_counts(services: Services) -> None:
@@ -81,7 +72,7 @@ def test_hung_redis_still_gets_an_answer_within_two_seconds(services_with,
                                                             silent_port: int) -> None:
     services = services_with(redis_url=f"redis://127.0.0.1:{silent_port}/0")
     client = create_app(services.settings, services=services).test_client()
-    before = _sample("kuma_failures_total", kind="health_redis")
+    before = metric_sample("kuma_failures_total", kind="health_redis")
 
     started = time.monotonic()
     response = client.get("/healthz")
@@ -90,7 +81,7 @@ def test_hung_redis_still_gets_an_answer_within_two_seconds(services_with,
     assert response.status_code == 503
     assert response.get_json()["redis"] == "error: no answer within 1.5 s"
     assert response.get_json()["database"] == "ok"
-    assert _sample("kuma_failures_total", kind="health_redis") == before + 1
+    assert metric_sample("kuma_failures_total", kind="health_redis") == before + 1
 
 
 def test_metrics_endpoint_shows_webhooks_sessions_and_the_queue(services: Services) -> None:
@@ -125,8 +116,8 @@ def test_metrics_endpoint_shows_webhooks_sessions_and_the_queue(services: Servic
 
 def test_session_events_count_each_outcome_once() -> None:
     names = (*metrics.SESSION_EVENT_NAMES,)
-    before = {name: _sample("kuma_session_events_total", event=name) for name in names}
-    failed_before = _sample("kuma_failures_total", kind="session_failed")
+    before = {name: metric_sample("kuma_session_events_total", event=name) for name in names}
+    failed_before = metric_sample("kuma_failures_total", kind="session_failed")
 
     metrics.count_session_events([
         {"type": "session_started", "flow_id": "maternal_care"},
@@ -140,11 +131,11 @@ def test_session_events_count_each_outcome_once() -> None:
         {"type": "session_ended", "status": "failed"},
     ])
 
-    after = {name: _sample("kuma_session_events_total", event=name) for name in names}
+    after = {name: metric_sample("kuma_session_events_total", event=name) for name in names}
     assert {name: after[name] - before[name] for name in names} == {
         "started": 2, "completed": 1, "abandoned": 0, "expired": 0, "opted_out": 2,
         "declined": 1}
-    assert _sample("kuma_failures_total", kind="session_failed") == failed_before + 1
+    assert metric_sample("kuma_failures_total", kind="session_failed") == failed_before + 1
 
 
 def test_metrics_scrape_survives_a_stopped_redis(services_with, closed_port: int) -> None:

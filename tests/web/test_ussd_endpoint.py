@@ -4,32 +4,21 @@ from __future__ import annotations
 
 import logging
 
-from prometheus_client.parser import text_string_to_metric_families
-
-from gateway import metrics
 from gateway.app import create_app
 from gateway.errors import SessionBusyError
 from gateway.runner import Runner
 from tests.integration.conftest import client, services  # noqa: F401
+from tests.web.conftest import metric_sample
 
 PATH = "/webhooks/africastalking/ussd"
 USSD = {"sessionId": "ATUid_endpoint", "serviceCode": "*384*123*07#",
         "phoneNumber": "+22376123456", "networkCode": "61001", "text": ""}
 
 
-def _sample(name: str, **labels: str) -> float:
-    body, _ = metrics.exposition()
-    for family in text_string_to_metric_families(body.decode()):
-        for sample in family.samples:
-            if sample.name == name and sample.labels == labels:
-                return sample.value
-    return 0.0
-
-
 def test_each_screen_is_logged_once_and_counted_without_her_number_or_answers(
         client, caplog):
     labels = {"endpoint": "webhooks.africastalking_ussd", "status": "200"}
-    before = _sample("kuma_webhook_requests_total", **labels)
+    before = metric_sample("kuma_webhook_requests_total", **labels)
     caplog.set_level(logging.INFO, logger="gateway.web.ussd")
 
     client.post(PATH, data=USSD)
@@ -43,7 +32,7 @@ def test_each_screen_is_logged_once_and_counted_without_her_number_or_answers(
                                "session=ATUid_endpoint step=")
     assert " ms=" in lines[1] and "step=- " not in lines[1]
     assert "76123456" not in caplog.text
-    assert _sample("kuma_webhook_requests_total", **labels) == before + 2
+    assert metric_sample("kuma_webhook_requests_total", **labels) == before + 2
 
 
 def test_a_form_sent_as_multipart_is_read_as_flask_would(client):
@@ -83,7 +72,7 @@ def test_a_redis_outage_ends_the_screen_with_an_apology_and_a_traceback_in_the_l
         services_with, closed_port, caplog):
     services = services_with(redis_url=f"redis://127.0.0.1:{closed_port}/0")
     client = create_app(services.settings, services=services).test_client()
-    before = _sample("kuma_failures_total", kind="webhook_error")
+    before = metric_sample("kuma_failures_total", kind="webhook_error")
 
     response = client.post(PATH, data=USSD)
 
@@ -91,4 +80,4 @@ def test_a_redis_outage_ends_the_screen_with_an_apology_and_a_traceback_in_the_l
     assert response.text.startswith("END ") and "Désolé" in response.text
     failure = next(r for r in caplog.records if "failed" in r.getMessage())
     assert failure.exc_info is not None  # the cause is in the log, in full
-    assert _sample("kuma_failures_total", kind="webhook_error") == before + 1
+    assert metric_sample("kuma_failures_total", kind="webhook_error") == before + 1
