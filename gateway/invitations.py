@@ -48,7 +48,6 @@ REFUSED_RECENT = N_("No invitation for %(phone)s: already invited in the last %(
 BAD_NUMBER = N_("Unreadable number. Write for example: VISITE 76123456")
 
 
-
 @dataclasses.dataclass(frozen=True)
 class Scheduled:
     """What `invite` did, for a person to read: never the whole number."""
@@ -155,7 +154,7 @@ def _schedule(db: so.Session, services: Services, *, center_code: str, phone: st
     invitation.message_id = message_id
     db.flush()
     outbox.dispatch_after_commit(db, services.queue, [message_id],
-                          at=send_at if send_at > now else None)
+                                 at=send_at if send_at > now else None)
     log.info("invitation %s to %s for centre %s at %s", invitation.id, phones.mask(e164),
              center.code, send_at.isoformat())
     return invitation, None

@@ -53,6 +53,12 @@ class UssdReply:
         """Return the response body with its CON/END prefix."""
         return at.render_ussd(self.text, self.final)
 
+    @classmethod
+    def from_body(cls, body: str) -> UssdReply:
+        """Return the reply whose body (a screen given before) is `body`."""
+        prefix, _, text = body.partition(" ")
+        return cls(text, prefix == "END")
+
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
@@ -80,14 +86,18 @@ class Runner:
         """Return (E.164, keyed hash) of a provider's phone field; bad numbers are a 400."""
         return _identify(self.services.vault, raw_phone)
 
+    def texts(self, language: str | None) -> dict[str, str]:
+        """Return the gateway's messages in `language`, French when it is unknown."""
+        return self.services.messages.get(language or "fr") or self.services.messages["fr"]
+
     def message_for(self, raw_phone: str, key: str) -> str:
         """Return one of the gateway's messages in the phone's remembered language."""
         try:
             _, phone_hash = self.identify(raw_phone)
-            language = self.store.contact_prefs(phone_hash).get("language") or "fr"
+            language = self.store.contact_prefs(phone_hash).get("language")
         except ChannelRequestError:
-            language = "fr"
-        return (self.services.messages.get(language) or self.services.messages["fr"])[key]
+            language = None
+        return self.texts(language)[key]
 
     def flow_of(self, state: dict[str, Any]) -> Flow:
         """Return the exact flow version a session is pinned to."""
@@ -159,13 +169,11 @@ class Runner:
         for _ in range(CAS_ATTEMPTS):
             snapshot = self.turns.read(request.session_id, phone_hash, fingerprint)
             if snapshot.reply is not None:
-                final, _, text = snapshot.reply.partition(" ")
                 log.info("ussd session=%s repeated request: same screen", request.session_id)
-                return UssdReply(text, final == "END")
+                return UssdReply.from_body(snapshot.reply)
             if snapshot.raw_state is None and snapshot.seen:
                 # Seen before, state gone: it ended or expired. Do not start over mid-menu.
-                texts = self.services.messages.get(snapshot.language or "fr")
-                return UssdReply(texts["expired"], True)
+                return UssdReply(self.texts(snapshot.language)["expired"], True)
             reply = self._ussd_turn(request, phone, phone_hash, fingerprint, snapshot)
             if reply is not None:
                 return reply
@@ -204,8 +212,7 @@ class Runner:
             opted_out=any(event["type"] == "opted_out" for event in turn.events),
             answered=request.text)
         if isinstance(written, str):  # a repeat of an answered request: the same screen
-            final, _, text = written.partition(" ")
-            return UssdReply(text, final == "END")
+            return UssdReply.from_body(written)
         if not written:
             return None
         if written == 2:
@@ -312,14 +319,15 @@ class Runner:
                   state: dict[str, Any] | None) -> tuple[Turn, dict[str, Any], list[str]]:
         """Run the engine on one SMS; also return records that close a restarted session."""
         closing: list[str] = []
+        stop = inputs.keyword(message.text) == "stop"
         if state is not None:
             turn = resume(self.flow_of(state), state, message.text, self.environment())
             turn, state, closing = self._carry_over(turn, state, "sms")
-        elif inputs.keyword(message.text) == "stop":
+        elif stop:
             turn, state = self._opt_out_without_session(phone, phone_hash)
         else:
             turn, state = self._open_sms(message, phone, phone_hash)
-        if inputs.keyword(message.text) != "stop" and self.store.is_opted_out(phone_hash):
+        if not stop and self.store.is_opted_out(phone_hash):
             # Writing again is how an opted-out mother opts back in.
             opted_in = {"type": "opted_in", "at": self.clock().isoformat()}
             turn = Turn(turn.state, turn.reply, [opted_in, *turn.events], turn.restart)
@@ -347,7 +355,7 @@ class Runner:
     def _opt_out_without_session(self, phone: str, phone_hash: str) -> tuple[Turn, dict]:
         """STOP outside a survey: opt the phone out and confirm it, with no session filed."""
         language = self.store.contact_prefs(phone_hash).get("language") or "fr"
-        texts = self.services.messages.get(language) or self.services.messages["fr"]
+        texts = self.texts(language)
         flow = self.services.flows.default()
         state = self.new_state(
             {"flow": flow.id, "version": flow.version, "channel": "sms", "lang": language,

@@ -34,21 +34,12 @@ KEYS = {
 
 CONTACT_TTL = 400 * 24 * 3600  # a mother may come back for her next child's visits
 
-# Record a reply and (re)arm the hash's TTL in one step, so no field outlives the session.
-_REMEMBER_REPLY = """
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-return 1
-"""
-
-
 class SessionStore:
     """Session state and phone memory in Redis, all keys under `prefix`."""
 
     def __init__(self, redis_client: redis.Redis, *, prefix: str = "kuma") -> None:
         self.redis = redis_client
         self.prefix = prefix
-        self._remember_reply = redis_client.register_script(_REMEMBER_REPLY)
 
     def key(self, kind: str, **parts: str) -> str:
         """Return the Redis key of `kind` (one of KEYS) for `parts`."""

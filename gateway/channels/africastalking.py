@@ -143,8 +143,7 @@ def authenticate(token: str | None, source_ip: str | None, *, expected_token: st
                  ) -> None:
     """Raise AuthenticationError unless a webhook has our token and comes from AT's networks."""
     check_token(token, expected_token)
-    if allowed_networks:
-        check_source(source_ip, allowed_networks)
+    check_source(source_ip, allowed_networks)
 
 
 def check_token(given: str | None, expected: str | None) -> None:
