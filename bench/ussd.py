@@ -2,7 +2,11 @@
 
     python bench/ussd.py [--phones 16] [--sessions 30] [--rounds 5] [--think 0]
                          [--workers 2] [--worker-class sync|gthread --threads 4]
-                         [--sqlite] [--no-worker]
+                         [--sqlite] [--no-worker] [--against DIR]
+
+--against DIR adds a second Kuma, run from another checkout (`git worktree add DIR REV`),
+to the same interleaved rounds: a change measured before and after in one run, against the
+same noise. Both use this checkout's virtualenv; each has its own database and Redis db.
 
 Each simulated phone plays whole surveys in order (13 screens each), as many at once as
 --phones, with no pause between screens (the server at its limit) or about --think seconds
@@ -61,12 +65,13 @@ def wait_up(url: str, timeout: float = 30) -> None:
     raise SystemExit(f"{url} did not come up")
 
 
-def gunicorn(app: str, port: int, env: dict, args) -> subprocess.Popen:
+def gunicorn(app: str, port: int, env: dict, args, cwd: Path = ROOT) -> subprocess.Popen:
+    # cwd first on sys.path: `gateway` is imported from the checkout being measured.
     return subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-w", str(args.workers), "-k", args.worker_class,
          *(["--threads", str(args.threads)] if args.worker_class == "gthread" else []),
          "-b", f"127.0.0.1:{port}", "--log-level", "warning", app],
-        env=env, cwd=ROOT, start_new_session=True)
+        env=env, cwd=cwd, start_new_session=True)
 
 
 def play(url: str, phones: int, sessions: int, offset: int = 0, think: float = 0) -> dict:
@@ -138,44 +143,43 @@ async def post(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, url,
     return status, text, headers.get("connection", "").lower() != "close"
 
 
-def prepare_kuma(args, var: Path) -> dict:
+def prepare_kuma(args, var: Path, root: Path = ROOT, number: int = 0) -> dict:
+    """Give the Kuma run from `root` a var folder, database and Redis db of its own."""
+    var.mkdir(parents=True, exist_ok=True)
+    redis_url = args.redis_url.rsplit("/", 1)[0] + f"/{number}"
     env = {**os.environ, "KUMA_VAR_DIR": str(var), "GATEWAY_SECRET_KEY": "bench-secret",
-           "REDIS_URL": args.redis_url, "LOG_LEVEL": "WARNING", "SMS_OUTBOX": "log"}
+           "REDIS_URL": redis_url, "LOG_LEVEL": "WARNING", "SMS_OUTBOX": "log"}
     if args.sqlite:
         env["DATABASE_URL"] = f"sqlite:///{var}/kuma.db"
     else:
+        name = f"kuma_bench_ussd{number or ''}"
         admin = sa.create_engine(args.database_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
-            connection.exec_driver_sql("DROP DATABASE IF EXISTS kuma_bench_ussd WITH (FORCE)")
-            connection.exec_driver_sql("CREATE DATABASE kuma_bench_ussd")
+            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            connection.exec_driver_sql(f"CREATE DATABASE {name}")
         admin.dispose()
-        env["DATABASE_URL"] = args.database_url.rsplit("/", 1)[0] + "/kuma_bench_ussd"
+        env["DATABASE_URL"] = args.database_url.rsplit("/", 1)[0] + f"/{name}"
     import redis
 
-    redis.Redis.from_url(args.redis_url).flushdb()
+    redis.Redis.from_url(redis_url).flushdb()
     subprocess.run([sys.executable, "-m", "gateway", "db", "upgrade"], env=env, check=True,
-                   cwd=ROOT, stdout=subprocess.DEVNULL)
+                   cwd=root, stdout=subprocess.DEVNULL)
     centres = var / "centres.csv"
     centres.write_text("code,name,district,ussd_extension,sms_keyword\n"
                        "07,CSCom de Banconi,Commune I,07,BANCONI\n", encoding="utf-8")
     subprocess.run([sys.executable, "-m", "gateway", "centers", "import", str(centres)],
-                   env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+                   env=env, check=True, cwd=root, stdout=subprocess.DEVNULL)
     return env
 
 
 def drained(env: dict, expected_answers: int, timeout: float = 300) -> tuple[float, int]:
-    import redis
-
-    from gateway import ingest
-
-    client = redis.Redis.from_url(env["REDIS_URL"])
     engine = sa.create_engine(env["DATABASE_URL"])
     started = time.perf_counter()
     count = 0
     while time.perf_counter() - started < timeout:
         with engine.connect() as connection:
             count = connection.exec_driver_sql("SELECT count(*) FROM answers").scalar()
-        if count >= expected_answers and not ingest.waiting(client):
+        if count >= expected_answers:
             break
         time.sleep(0.2)
     engine.dispose()
@@ -235,26 +239,35 @@ def main() -> None:
                              "the server's limit; a mother takes several seconds)")
     parser.add_argument("--no-worker", dest="worker", action="store_false",
                         help="diagnosis: leave the answers in Redis, run no worker")
+    parser.add_argument("--against", type=Path, default=None, metavar="DIR",
+                        help="another checkout of Kuma (say, the commit before a change) "
+                             "to measure in the same interleaved rounds, as 'before'")
     args = parser.parse_args()
 
-    rounds: dict[str, list[dict]] = {"kuma": [], "baseline": []}
+    kumas = {"kuma": ROOT, **({"before": args.against.resolve()} if args.against else {})}
+    rounds: dict[str, list[dict]] = {name: [] for name in (*kumas, "baseline")}
+    processes: list[subprocess.Popen] = []
     with tempfile.TemporaryDirectory() as folder, private_redis(args) as _:
-        var = Path(folder)
-        env = prepare_kuma(args, var)
-        kuma_port, base_port = free_port(), free_port()
-        web = gunicorn("gateway.app:create_app()", kuma_port, env, args)
-        worker = subprocess.Popen(
-            # as `gateway serve` runs it: at a lower CPU priority than the web server
-            [sys.executable, "-m", "gateway", "worker", "--nice", "10"] if args.worker
-            else ["sleep", "3600"],
-            env=env, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL)
-        baseline = gunicorn("bench.baseline_ussd:app", base_port,
-                            {**os.environ, "BASELINE_REDIS_URL": args.redis_url}, args)
-        urls = {"kuma": f"http://127.0.0.1:{kuma_port}/webhooks/africastalking/ussd",
-                "baseline": f"http://127.0.0.1:{base_port}/ussd"}
+        envs, urls = {}, {}
         try:
-            wait_up(f"http://127.0.0.1:{kuma_port}/healthz")
+            for number, (name, root) in enumerate(kumas.items()):
+                env = envs[name] = prepare_kuma(args, Path(folder) / name, root, number)
+                port = free_port()
+                processes.append(gunicorn("gateway.app:create_app()", port, env, args, root))
+                processes.append(subprocess.Popen(
+                    # as `gateway serve` runs it: at a lower CPU priority than the web server
+                    [sys.executable, "-m", "gateway", "worker", "--nice", "10"] if args.worker
+                    else ["sleep", "3600"],
+                    env=env, cwd=root, start_new_session=True, stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL))
+                urls[name] = f"http://127.0.0.1:{port}/webhooks/africastalking/ussd"
+                wait_up(f"http://127.0.0.1:{port}/healthz")
+            base_port = free_port()
+            processes.append(gunicorn(
+                "bench.baseline_ussd:app", base_port,
+                {**os.environ, "BASELINE_REDIS_URL": args.redis_url.rsplit("/", 1)[0] + "/9"},
+                args))
+            urls["baseline"] = f"http://127.0.0.1:{base_port}/ussd"
             wait_up(f"http://127.0.0.1:{base_port}/")
             for url in urls.values():
                 play(url, 2, 1, offset=9_000_000)  # warm up
@@ -265,9 +278,10 @@ def main() -> None:
                                              offset=number * args.phones * args.sessions,
                                              think=args.think))
             expected = (args.phones * args.sessions * args.rounds + 2) * 10
-            lag, stored = drained(env, expected) if args.worker else (0.0, 0)
+            filed = {name: drained(env, expected) if args.worker else (0.0, 0)
+                     for name, env in envs.items()}
         finally:
-            for process in (web, worker, baseline):
+            for process in processes:
                 os.killpg(process.pid, signal.SIGTERM)
                 process.wait(timeout=20)
 
@@ -284,12 +298,14 @@ def main() -> None:
         row = medians[name]
         print(f"{name:10} {row['rps']:8.0f} {row['p50_ms']:8.1f} {row['p99_ms']:8.1f} "
               f"{row['sessions_per_s']:11.1f}   " + " ".join(f"{r['rps']:.0f}" for r in runs))
-    ratios = [k["rps"] / b["rps"] for k, b in zip(rounds["kuma"], rounds["baseline"])]
-    print(f"throughput ratio kuma/baseline: {statistics.median(ratios):.2f} median of rounds "
-          f"({', '.join(f'{r:.2f}' for r in ratios)}; target >= 0.8); kuma p99 "
-          f"{medians['kuma']['p99_ms']:.1f} ms (target < 50 ms)")
-    print(f"answers stored: {stored} of {expected} expected, all filed {lag:.1f} s after "
-          f"the load ended")
+    for name in kumas:
+        ratios = [k["rps"] / b["rps"] for k, b in zip(rounds[name], rounds["baseline"])]
+        print(f"throughput ratio {name}/baseline: {statistics.median(ratios):.2f} median of "
+              f"rounds ({', '.join(f'{r:.2f}' for r in ratios)}; target >= 0.8); {name} p99 "
+              f"{medians[name]['p99_ms']:.1f} ms (target < 50 ms)")
+    for name, (lag, stored) in filed.items():
+        print(f"{name}: answers stored: {stored} of {expected} expected, all filed "
+              f"{lag:.1f} s after the load ended")
 
 if __name__ == "__main__":
     main()
