@@ -27,6 +27,7 @@ import csv
 import dataclasses
 import datetime as dt
 import hashlib
+import hmac
 import io
 import logging
 import re
@@ -47,6 +48,7 @@ from gateway.errors import ResponseImportError
 from gateway.filing import ROWS_PER_STATEMENT, file_records
 from gateway.models import Answer, Center, Channel, SessionStatus, SurveySession, iso_week
 from gateway.phones import mask_numbers_in_text
+from gateway.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -112,10 +114,15 @@ class ImportSummary:
     centers: list[CenterSummary] = dataclasses.field(default_factory=list)
 
 
-def session_key(flow_id: str, center: str, date: dt.date, respondent: str) -> str:
+def session_key(secret_key: str, flow_id: str, center: str, date: dt.date,
+                respondent: str) -> str:
     """Return the session key of an imported respondent: the same for the same line."""
+    # Keyed, so that a respondent id that is a name or a phone number cannot be found
+    # again by hashing guesses; the id itself is kept nowhere.
     identity = "\x1f".join((flow_id, center.upper(), date.isoformat(), respondent))
-    return f"{Channel.IMPORTED}:{hashlib.sha256(identity.encode('utf-8')).hexdigest()}"
+    digest = hmac.new(f"kuma-import:{secret_key}".encode("utf-8"), identity.encode("utf-8"),
+                      hashlib.sha256).hexdigest()
+    return f"{Channel.IMPORTED}:{digest}"
 
 
 # ---------------------------------------------------------------- reading and checking
@@ -142,7 +149,8 @@ def parse_responses(text: str, flow: Flow, centers: Mapping[str, str], today: dt
     `centers` maps each upper-cased centre code to the code as stored; `today` is the local
     date, after which no answer can have been given.
     """
-    reader, header, errors = _open_csv(text, source)
+    reader, header = _open_csv(text, source)
+    errors: list[str] = []
     summary = ImportSummary()
     checker = _Checker(flow, centers, today, source)
     previous_end = 1
@@ -172,7 +180,7 @@ def parse_responses(text: str, flow: Flow, centers: Mapping[str, str], today: dt
     return respondents, summary
 
 
-def _open_csv(text: str, source: str) -> tuple[Any, list[str], list[str]]:
+def _open_csv(text: str, source: str) -> tuple[Any, list[str]]:
     first_line = next((line for line in text.splitlines() if line.strip()), "")
     # Spreadsheets set to French save "CSV" with semicolons; take those as they come.
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
@@ -198,7 +206,7 @@ def _open_csv(text: str, source: str) -> tuple[Any, list[str], list[str]]:
     if problems:
         raise ResponseImportError([f"{where}: {'; '.join(problems)}; expected the header "
                                    f"{expected}"])
-    return reader, header, []
+    return reader, header
 
 
 def _line_of(message: str) -> int:
@@ -340,7 +348,7 @@ def _accepts(step: Step) -> str:
 # ---------------------------------------------------------------- filing
 
 
-def import_file(services: Any, path: Path, flow: Flow) -> ImportSummary:
+def import_file(services: Services, path: Path, flow: Flow) -> ImportSummary:
     """Check a responses CSV whole, then file its respondents as sessions of `flow`."""
     text = read_file(path)
     tz = services.settings.tz
@@ -348,7 +356,9 @@ def import_file(services: Any, path: Path, flow: Flow) -> ImportSummary:
     with session_scope(services.sessionmaker) as db:
         centers = {code.upper(): code for code in db.scalars(sa.select(Center.code))}
     respondents, summary = parse_responses(text, flow, centers, today, str(path))
-    keys = {id(r): session_key(flow.id, r.center, r.date, r.respondent) for r in respondents}
+    secret = services.settings.secret_key
+    keys = {id(r): session_key(secret, flow.id, r.center, r.date, r.respondent)
+            for r in respondents}
     with session_scope(services.sessionmaker) as db:
         stored = _stored_answers(db, list(keys.values()))
     _refuse_changes(respondents, keys, stored, str(path))
