@@ -41,7 +41,7 @@ import sqlalchemy.orm as so
 from gateway.db import session_scope
 from gateway.engine.definition import Flow
 from gateway.engine.session import RAW_LIMIT
-from gateway.engine.step_types import CenterCodeStep, ConsentStep, LanguageStep
+from gateway.engine.step_types import CenterCodeStep, ConsentStep, LanguageStep, NumberStep
 from gateway.engine.steps import Answer as StepAnswer
 from gateway.engine.steps import Step
 from gateway.errors import ResponseImportError
@@ -339,9 +339,8 @@ class _Checker:
 
 
 def _accepts(step: Step) -> str:
-    minimum, maximum = getattr(step, "minimum", None), getattr(step, "maximum", None)
-    if minimum is not None and maximum is not None:
-        return f"a whole number from {minimum} to {maximum}"
+    if isinstance(step, NumberStep):
+        return f"a whole number from {step.minimum} to {step.maximum}"
     return f"a {step.type_name} answer"
 
 
@@ -357,19 +356,21 @@ def import_file(services: Services, path: Path, flow: Flow) -> ImportSummary:
         centers = {code.upper(): code for code in db.scalars(sa.select(Center.code))}
     respondents, summary = parse_responses(text, flow, centers, today, str(path))
     secret = services.settings.secret_key
-    keys = {id(r): session_key(secret, flow.id, r.center, r.date, r.respondent)
+    # Respondent ids are unique in a checked file: they index its session keys.
+    keys = {r.respondent: session_key(secret, flow.id, r.center, r.date, r.respondent)
             for r in respondents}
     with session_scope(services.sessionmaker) as db:
         stored = _stored_answers(db, list(keys.values()))
     _refuse_changes(respondents, keys, stored, str(path))
     records = []
     for respondent in respondents:
-        known = stored.get(keys[id(respondent)])
+        known = stored.get(keys[respondent.respondent])
         new_answers = [a for a in respondent.answers.values()
                        if known is None or a.step not in known]
         summary.answers_added += len(new_answers)
         if known is None or new_answers:
-            records.append(_record(flow, respondent, keys[id(respondent)], new_answers, tz))
+            records.append(_record(flow, respondent, keys[respondent.respondent], new_answers,
+                                   tz))
     if records:
         file_records(services, records)
     _count(summary, respondents, keys, stored, tz)
@@ -394,12 +395,12 @@ def _stored_answers(db: so.Session, keys: list[str]) -> dict[str, dict[str, str]
     return found
 
 
-def _refuse_changes(respondents: Iterable[Respondent], keys: Mapping[int, str],
+def _refuse_changes(respondents: Iterable[Respondent], keys: Mapping[str, str],
                     stored: Mapping[str, Mapping[str, str]], source: str) -> None:
     """Refuse an answer that differs from the one imported before: imports only add."""
     errors = []
     for respondent in respondents:
-        known = stored.get(keys[id(respondent)], {})
+        known = stored.get(keys[respondent.respondent], {})
         for imported in respondent.answers.values():
             before = known.get(imported.step)
             if before is not None and before != imported.filed_value():
@@ -436,13 +437,13 @@ def _answer_given(flow: Flow, imported: ImportedAnswer, stamp: str) -> dict[str,
             "area": dimension.area if dimension else None}
 
 
-def _count(summary: ImportSummary, respondents: list[Respondent], keys: Mapping[int, str],
+def _count(summary: ImportSummary, respondents: list[Respondent], keys: Mapping[str, str],
            stored: Mapping[str, Any], tz: dt.tzinfo) -> None:
     by_center: dict[str, CenterSummary] = {}
     for respondent in respondents:
         line = by_center.setdefault(respondent.center, CenterSummary(respondent.center))
         line.respondents += 1
-        if keys[id(respondent)] in stored:
+        if keys[respondent.respondent] in stored:
             line.present += 1
         else:
             line.created += 1
