@@ -110,6 +110,14 @@ class CenterImportError(KumaError):
         super().__init__("\n".join(errors))
 
 
+class ResponseImportError(KumaError):
+    """A responses file cannot be imported; `errors` lists every `file:line: message`."""
+
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = errors
+        super().__init__("\n".join(errors))
+
+
 class SessionBusyError(KumaError):
     """Another request holds this session's lock and did not let go in time."""
 

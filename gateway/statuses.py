@@ -48,6 +48,7 @@ class Channel(enum.StrEnum):
 
     USSD = "ussd"
     SMS = "sms"
+    IMPORTED = "imported"  # answers collected before Kuma: `gateway responses import`
 
 
 class RecipientRole(enum.StrEnum):
