@@ -44,8 +44,8 @@ def folder(flow: Flow) -> Path:
 def problem(path: Path) -> str | None:
     """Say why a recording will not play well on a call, or None when it will."""
     if not path.is_file():
-        others = sorted(p.name for p in path.parent.glob(f"{path.stem}.*") if p != path) \
-            if path.parent.is_dir() else []
+        others = sorted(p.name for p in path.parent.iterdir()
+                        if p.stem == path.stem and p != path) if path.parent.is_dir() else []
         if others:
             return f"is missing; found {others[0]}, which is not WAV: convert it ({CONVERT})"
         return "is missing"
