@@ -86,11 +86,11 @@ def start(flow: Flow, trigger: session.Trigger, env: session.Environment) -> Voi
 def resume(flow: Flow, state: Mapping[str, Any], keys: str, env: session.Environment) -> VoiceTurn:
     """Apply the keys she pressed ("" when none came within the timeout); return what follows."""
     pressed = keys.strip()
+    if pressed.endswith(HASH):
+        pressed = pressed[:-1]
     if pressed == STAR and state.get("status") == "active":
         again = dict(state, note=None, pre=[])
         return VoiceTurn(again, _prompt(flow, again, env, state, ""), [])
-    if pressed.endswith(HASH):
-        pressed = pressed[:-1]
     turn = session.resume(flow, state, pressed, env)
     return VoiceTurn(turn.state, _prompt(flow, turn.state, env, state, pressed), turn.events)
 
@@ -107,26 +107,26 @@ def recording(flow_id: str, language: str, name: str) -> str:
 
 
 def phrase(name: str, language: str, messages: Mapping[str, Mapping[str, str]],
-           line: int = 0, **params: Any) -> Segment:
+           line: int = 0) -> Segment:
     """Return one of the gateway's own phrases as a segment; `press_<n>` says which key."""
     texts = messages.get(language) or messages["fr"]
     if name.startswith("press_"):
         text = texts["voice_press"] % {"key": name.removeprefix("press_")}
     else:
-        text = texts[PHRASES[name]] % params if params else texts[PHRASES[name]]
+        text = texts[PHRASES[name]]
     return Segment(recording(GATEWAY, language, name), text, language, line)
 
 
 def question(flow: Flow, step: Step, language: str,
              messages: Mapping[str, Mapping[str, str]]) -> list[Segment]:
     """Return a question as she hears it: the question, then "<option>: press <n>" for each."""
-    if isinstance(step, LanguageStep):
+    if isinstance(step, LanguageStep):  # each language asks in its own voice
         spoken = []
         for key, option in enumerate(step.options(), 1):
             if option.value in flow.voice.languages:
-                spoken += [step_text(flow, step, option.value), _option(flow, step, option,
-                           option.value), phrase(f"press_{key}", option.value, messages,
-                                                 flow.voice.line)]
+                spoken += [step_text(flow, step, option.value),
+                           _option(flow, step, option, option.value),
+                           phrase(f"press_{key}", option.value, messages, flow.voice.line)]
         return spoken
     spoken = [step_text(flow, step, language)]
     for key, option in enumerate(step.options(), 1):

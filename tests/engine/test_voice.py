@@ -165,6 +165,8 @@ def test_a_number_takes_digits_ended_by_hash_and_free_text_is_skipped():
     call = Call(flow, language="bm", center=None)  # a call offered in French only
     assert call.heard == ["visits/fr/anc_visits.wav", "_gateway/fr/number_hint.wav"]
     assert call.turns[-1].prompt.keys == voice.KeySpec(None, "#", 15)
+    call.press("*#")
+    assert call.heard[0] == "visits/fr/anc_visits.wav"  # star, ended by hash, repeats
     call.press("13#")
     assert call.heard[0] == "_gateway/fr/not_an_answer.wav"
     call.press("4#")
