@@ -50,6 +50,11 @@ ENGINE_MSGIDS = {
     "expired": N_("Your session has expired. Thank you for your time."),
     "error": N_("Sorry, something went wrong. Please try again later."),
     "thanks": N_("Thank you."),
+    # Said on a voice call, each from a recording (gateway/engine/voice.py names the files).
+    "voice_press": N_("Press %(key)s."),
+    "voice_not_an_answer": N_("That key is not an answer."),
+    "voice_number_hint": N_("Type the number, then press the hash key."),
+    "voice_goodbye": N_("We did not get your answer. Thank you, goodbye."),
 }
 WEEK_MSGID = N_("week %(number)s (%(dates)s)")
 

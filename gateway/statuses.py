@@ -48,6 +48,7 @@ class Channel(enum.StrEnum):
 
     USSD = "ussd"
     SMS = "sms"
+    VOICE = "voice"
     IMPORTED = "imported"  # answers collected before Kuma: `gateway responses import`
 
 

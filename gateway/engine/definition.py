@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from gateway.engine.steps import Reader, Step, build_step
+from gateway.engine.voice_options import VoiceOptions, read_voice_options
 from gateway.engine.yamlsource import LineDict, LineList, read_yaml
 from gateway.errors import FlowError, FlowLoadError
 
 LANGUAGES = ("fr", "bm")
-CHANNELS = ("ussd", "sms")
+CHANNELS = ("ussd", "sms", "voice")
+DEFAULT_CHANNELS = ("ussd", "sms")  # voice needs recordings, so a flow asks for it by name
 AREAS = {
     "clinical_quality": {"fr": "Qualité clinique", "bm": "Furakɛli ɲɛnaman"},
     "patient_experience": {"fr": "Vécu des patientes", "bm": "Banabagatɔw ka ladonni"},
@@ -24,7 +26,7 @@ AREAS = {
     "revenue_cost_recovery": {"fr": "Recettes et recouvrement des coûts", "bm": "Wari donta"},
 }
 TOP_KEYS = frozenset({"id", "title", "languages", "channels", "max_tries", "sms", "start",
-                      "dimensions", "steps", "review"})
+                      "dimensions", "steps", "review", "voice"})
 END = "__end__"  # where a flow goes after its last step
 
 
@@ -62,6 +64,7 @@ class Flow:
     version: str
     path: str
     source: str = dataclasses.field(repr=False)
+    voice: VoiceOptions = VoiceOptions()
 
     def step(self, step_id: str) -> Step:
         """Return the step with this id."""
@@ -149,14 +152,15 @@ def _read_flow(data: LineDict, reader: Reader, source: str, path: str) -> Flow:
             and all(l in LANGUAGES for l in languages)):
         reader.error(f"'languages' must list some of: {', '.join(LANGUAGES)}",
                      data.line_of("languages"))
-    channels = data.get("channels", list(CHANNELS))
+    channels = data.get("channels", list(DEFAULT_CHANNELS))
     if not (isinstance(channels, list) and channels and all(c in CHANNELS for c in channels)):
         reader.error(f"'channels' must list some of: {', '.join(CHANNELS)}",
                      data.line_of("channels"))
-        channels = list(CHANNELS)
+        channels = list(DEFAULT_CHANNELS)
     title = reader.texts(data.get("title"), data.line_of("title"), "title", None)
     max_tries = int(reader.number(data, "max_tries", 3, data.line, None, low=1, high=10) or 3)
     sms = _read_sms(data, reader)
+    voice = read_voice_options(data, reader, channels)
     dimensions = _read_dimensions(data, reader)
     steps = _read_steps(data, reader)
     start = data.get("start", next(iter(steps), ""))
@@ -165,7 +169,7 @@ def _read_flow(data: LineDict, reader: Reader, source: str, path: str) -> Flow:
             reader.error(f"dimension '{step.dimension}' is not declared under 'dimensions'",
                          step.dimension_line, step.id)
     return Flow(flow_id, title, reader.languages, tuple(channels), max_tries, sms, dimensions,
-                steps, str(start), version_of(source), path, source)
+                steps, str(start), version_of(source), path, source, voice)
 
 
 def _read_sms(data: LineDict, reader: Reader) -> SmsOptions:

@@ -184,6 +184,9 @@ class _Run:
         shown: list[str] = []
         shown_ids: list[str] = []
         for _ in range(len(self.flow.steps) + 1):
+            if step_id == END or self.flow.step(step_id).final:
+                # What the last words were made of, for a call that plays them from recordings.
+                self.state.update(pre=shown_ids, ending=step_id)
             if step_id == END:
                 return self.finish("completed", "\n".join(shown + [self.message("thanks")]))
             step = self.flow.step(step_id)
@@ -203,6 +206,8 @@ class _Run:
             return self.state["lang"] is not None and not step.always_ask
         if isinstance(step, CenterCodeStep):
             return self.state["center"] is not None
+        if isinstance(step, TextStep):
+            return self.channel == "voice"  # a keypad cannot write a comment
         return False
 
     def ask(self, step: Step) -> Turn:

@@ -143,6 +143,7 @@ class ConsentStep(YesNoStep):
         super().__init__(data, reader)
         self.declined = reader.texts(data.get("declined"), data.line_of("declined"),
                                      "declined", self.id)
+        self.declined_line = data.line_of("declined")
         if self.dimension:
             reader.error("a consent step is not scored: remove 'dimension'",
                          data.line_of("dimension"), self.id)

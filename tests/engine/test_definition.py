@@ -125,7 +125,7 @@ def test_unknown_top_level_field():
     source = edit("channels: [ussd, sms]", "chanels: [ussd, sms]")
     assert errors_of(source) == [
         f"{PATH}:{line_of(source, 'chanels')}: unknown field 'chanels' (allowed: channels, "
-        "dimensions, id, languages, max_tries, review, sms, start, steps, title)"]
+        "dimensions, id, languages, max_tries, review, sms, start, steps, title, voice)"]
 
 
 def test_unknown_goto_target():

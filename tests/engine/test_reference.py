@@ -145,3 +145,13 @@ def test_reference_states_the_ussd_limit_and_paging():
                  "max_segments"):
         assert fact in reference, fact
     assert MESSAGES["fr"]["more"] == "Suite" and MESSAGES["fr"]["back"] == "Retour"
+
+
+def test_voice_settings_docstring_example_is_valid_and_in_the_reference():
+    from gateway.engine.voice_options import VoiceOptions
+
+    [example] = YAML_BLOCK.findall(inspect.cleandoc(VoiceOptions.__doc__ or "") + "\n")
+    check_example(example, "voice_options.py (VoiceOptions)")
+    flow = parse_flow(as_flow(example), "example")
+    assert "voice" in flow.channels and flow.voice.read_aloud == ("fr",)
+    assert f"```yaml\n{example}```" in REFERENCE.read_text(encoding="utf-8")
