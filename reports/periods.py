@@ -187,7 +187,8 @@ def check_period_range(start: str, end: str, interval: str, *,
     """Return (start, end) once both parse as `interval` periods and start <= end."""
     start, end = parse_period(start, interval, names[0]), parse_period(end, interval, names[1])
     if first_day_of(start, interval) > first_day_of(end, interval):
-        raise ArgumentError(f"{names[0]}: {start} is after {names[1]} {end}")
+        error = WeekError if interval == WEEK else ArgumentError
+        raise error(f"{names[0]}: {start} is after {names[1]} {end}")
     return start, end
 
 
