@@ -130,8 +130,8 @@ def _in_periods(conditions: list[sa.ColumnElement[bool]], start: str, end: str, 
     last_day = periods.first_day(periods.months_back(end, -1)) - dt.timedelta(days=1)
     weeks = Answer.week.between(periods.week_of(periods.first_day(start)),
                                 periods.week_of(last_day))
-    in_months = SurveySession.started_at.between(begins, ends - dt.timedelta(microseconds=1))
-    return scored_answers([*conditions, weeks, in_months], channel=channel,
+    in_months = [SurveySession.started_at >= begins, SurveySession.started_at < ends]
+    return scored_answers([*conditions, weeks, *in_months], channel=channel,
                           period=_month_bucket(start, end, tz), sessions=True)
 
 
