@@ -11,7 +11,7 @@ import sqlalchemy.orm as so
 
 from gateway.errors import ArgumentError, NotFoundError, WeekError
 from reports import periods
-from reports.series import center_series, overview
+from reports.series import center_series, centers_series, overview
 from reports.stats import wilson_interval
 from tests.reports.dataset import Dataset
 
@@ -193,6 +193,27 @@ def test_overview_lists_every_centre_in_one_query(db_session: so.Session,
                     min_respondents=1, tz=BAMAKO, channel="ussd")
     assert [(x.center, x.respondents, x.previous_respondents) for x in some] == [
         ("CS02", 0, 0), ("CS03", 0, 1)]
+
+
+def test_every_centres_series_at_once_matches_each_one(db_session: so.Session,
+                                                       data: Dataset) -> None:
+    a, b = data.center("CS01"), data.center("CS02")
+    data.center("CS03")
+    for score in (BEST, MID, WORST):
+        data.session(a, "2026-W10", {"respect": score, "hygiene": BEST})
+        data.session(b, "2026-W12", {"respect": score})
+    db_session.commit()
+    options = {"dimension": "patient_experience", "start": "2026-W10", "end": "2026-W12",
+               "min_respondents": 2, "tz": BAMAKO}
+
+    every = centers_series(db_session, **options)
+
+    assert list(every) == ["CS01", "CS02", "CS03"]
+    for code, points in every.items():
+        assert points == center_series(db_session, code, **options), code
+    assert [p.mean for p in every["CS01"]] == [50.0, None, None]
+    assert [p.respondents for p in every["CS03"]] == [0, 0, 0]
+    assert list(centers_series(db_session, ["CS02"], **options)) == ["CS02"]
 
 
 def test_overview_by_month(db_session: so.Session, data: Dataset) -> None:
