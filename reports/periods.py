@@ -164,15 +164,16 @@ def first_day_of(period: str, interval: str) -> dt.date:
     return monday_of(period) if check_interval(interval) == WEEK else first_day(period)
 
 
-def periods_back(period: str, interval: str, count: int) -> str:
+def periods_back(period: str, interval: str, count: int, name: str = "period") -> str:
     """Return the period `count` periods before `period` (negative: after)."""
     try:
         if check_interval(interval) == WEEK:
             return weeks_back(period, count)
         return months_back(period, count)
     except OverflowError:
-        raise ArgumentError(f"{period}: {count} {interval}s from it is out of the calendar") \
-            from None
+        raise ArgumentError(f"{name}: {abs(count)} {interval}s "
+                            f"{'before' if count > 0 else 'after'} {period} is out of the "
+                            "calendar") from None
 
 
 def periods_between(start: str, end: str, interval: str) -> list[str]:
@@ -220,7 +221,7 @@ def default_range(interval: str, today: dt.date, *, count: int | None = None,
     """
     count = DEFAULT_COUNT[check_interval(interval)] if count is None else count
     end = parse_period(end, interval, names[1]) if end else period_of(today, interval)
-    start = start or periods_back(end, interval, count - 1)
+    start = start or periods_back(end, interval, count - 1, names[0])
     return check_period_range(start, end, interval, names=names)
 
 

@@ -237,6 +237,8 @@ def test_default_ranges_and_the_last_complete_period() -> None:
         "2026-W40", "2026-W40")
     with pytest.raises(WeekError, match="--to: '2026-W60'"):
         periods.default_range("week", tuesday, end="2026-W60", names=("--from", "--to"))
+    with pytest.raises(ArgumentError, match="from: 51 weeks before 0001-W01 is out of the"):
+        periods.default_range("week", tuesday, end="0001-W01")
     assert periods.last_complete("week", tuesday) == "2026-W48"
     assert periods.last_complete("month", dt.date(2026, 1, 5)) == "2025-12"
     assert periods.months_between("2025-11", "2026-02") == [
