@@ -1,4 +1,4 @@
-"""Score rows as a terminal table, CSV for French spreadsheets, or JSON.
+"""Score rows and run-chart points as a terminal table, CSV for French spreadsheets, or JSON.
 
 Figures are rounded to one decimal here, and only here: reports.scores keeps them exact.
 
@@ -13,16 +13,20 @@ from __future__ import annotations
 
 import csv
 import io
+import dataclasses
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from reports.scores import ScoreRow, round_half_up
+from reports.series import Point
 
 DECIMALS = 1
 BOM = "\ufeff"
 CSV_FIELDS = ("center", "week", "dimension", "level", "respondents", "mean", "top_box",
               "ci_low", "ci_high", "suppressed")
-FIGURES = ("mean", "top_box", "ci_low", "ci_high")
+SERIES_FIELDS = ("center", "dimension", "interval", "period", "respondents", "mean", "top_box",
+                 "top_box_hits", "ci_low", "ci_high", "suppressed")
+FIGURES = ("mean", "top_box", "top_box_hits", "ci_low", "ci_high")
 TOO_FEW = "too few responses"
 
 
@@ -42,14 +46,28 @@ def _decimal_comma(value: float | None) -> str:
 
 def to_csv(rows: Sequence[ScoreRow]) -> str:
     """Return the rows as CSV text for a French spreadsheet, BOM first (encode as UTF-8)."""
+    return _csv(CSV_FIELDS, (row.as_dict() for row in rows))
+
+
+def series_to_csv(center: str, interval: str,
+                  charts: Iterable[tuple[str, Sequence[Point]]]) -> str:
+    """Return run-chart points as CSV, as to_csv writes scores: a row per chart and period.
+
+    `charts` pairs a dimension (an id, an area or `overall`) with its points.
+    """
+    return _csv(SERIES_FIELDS, ({"center": center, "dimension": dimension, "interval": interval,
+                                 **dataclasses.asdict(point)}
+                                for dimension, points in charts for point in points))
+
+
+def _csv(fields: Sequence[str], rows: Iterable[dict]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(CSV_FIELDS)
-    for row in rows:
-        values = row.as_dict()
+    writer.writerow(fields)
+    for values in rows:
         writer.writerow([_decimal_comma(values[field]) if field in FIGURES
                          else str(values[field]).lower() if field == "suppressed"
-                         else values[field] for field in CSV_FIELDS])
+                         else values[field] for field in fields])
     return BOM + buffer.getvalue()
 
 

@@ -11,7 +11,7 @@ Z_95 = 1.959964
 def wilson_interval(successes: float, n: float, *, z: float = Z_95) -> tuple[float, float]:
     """Return the Wilson score interval (low, high), as proportions 0–1, of successes/n.
 
-    `successes` may be fractional (a pooled proportion times an effective sample size).
+    `successes` may be fractional: the sum of the mothers' top-box shares (reports.scores).
     Unlike the normal approximation, the interval stays inside [0, 1] and is sensible
     at 0/n and n/n, which small weekly samples from one centre often are.
     """

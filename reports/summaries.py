@@ -10,8 +10,8 @@ message instead, which says so and reminds how mothers can answer.
 
 A dimension *fell clearly* when its row this week is shown (not suppressed) and its top-box
 share is below the lower bound of the 95 % Wilson interval of its top-box share over the
-BASELINE_WEEKS weeks before (pooled: successes and respondents summed; suppressed weeks
-left out; no such week, no warning).
+BASELINE_WEEKS weeks before (pooled: successes, the mothers' top-box shares, and
+respondents summed; suppressed weeks left out; no such week, no warning).
 The Wilson interval is the top-box proportion's, so the top-box share, not the mean, is
 compared with it. With one previous week the bound is that week's own `ci_low`.
 

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from gateway.cli.common import database_session
 from gateway.errors import KumaError
+from reports.scores import CHANNELS
 
 log = logging.getLogger(__name__)
 
@@ -30,16 +31,17 @@ def report() -> None:
               help="csv: UTF-8 with BOM, ';' and decimal comma, for French spreadsheets.")
 @click.option("--min-respondents", type=click.IntRange(min=1), default=None,
               help="Fewest respondents to show figures. Default: MIN_RESPONDENTS.")
+@click.option("--channel", type=click.Choice(CHANNELS), default=None,
+              help="Only sessions taken on this channel. Default: every channel.")
 def scores(centers: tuple[str, ...], week_from: str | None, week_to: str | None, output: str,
-           min_respondents: int | None) -> None:
+           min_respondents: int | None, channel: str | None) -> None:
     """Print scores per centre, week and dimension (the current week included)."""
     from gateway.models import Center, utcnow
     from reports import exports
-    from reports.scores import check_range, compute_scores, current_week
+    from reports.periods import default_range, local_today
+    from reports.scores import compute_scores
 
     with database_session() as (settings, session):
-        week_to = week_to or current_week(utcnow(), settings.tz)
-        week_from = week_from or week_to
         threshold = min_respondents or settings.min_respondents
         if centers:
             known = set(session.scalars(sa.select(Center.code).where(Center.code.in_(centers))))
@@ -48,11 +50,13 @@ def scores(centers: tuple[str, ...], week_from: str | None, week_to: str | None,
                 raise click.UsageError(f"--center: no centre with code {', '.join(unknown)} "
                                        "(see `gateway centers list`)")
         try:
-            check_range(week_from, week_to, names=("--from", "--to"))
+            week_from, week_to = default_range(
+                "week", local_today(utcnow(), settings.tz), count=1, start=week_from,
+                end=week_to, names=("--from", "--to"))
         except KumaError as error:
             raise click.UsageError(str(error)) from None
         rows = compute_scores(session, centers=list(centers) or None, week_from=week_from,
-                              week_to=week_to, min_respondents=threshold)
+                              week_to=week_to, min_respondents=threshold, channel=channel)
     if output == "json":
         click.echo(exports.to_json(rows))
     elif output == "csv":

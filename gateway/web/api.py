@@ -81,12 +81,13 @@ def centers():
 def center_scores(code: str):
     """Return one centre's scores from `from` to `to` (default: the current week)."""
     from reports.exports import as_dicts
-    from reports.scores import check_range, compute_scores, current_week
+    from reports.periods import default_range, local_today
+    from reports.scores import compute_scores
 
     services = services_of(current_app)
-    week_to = request.args.get("to") or current_week(utcnow(), services.settings.tz)
-    week_from = request.args.get("from") or week_to
-    check_range(week_from, week_to)
+    week_from, week_to = default_range("week", local_today(utcnow(), services.settings.tz),
+                                       count=1, start=request.args.get("from"),
+                                       end=request.args.get("to"))
     with session_scope(services.sessionmaker) as db:
         if db.scalar(sa.select(Center.id).where(Center.code == code)) is None:
             raise NotFoundError(f"no centre with code {code!r}")

@@ -106,12 +106,34 @@ def test_an_empty_week_says_so(run, filled: so.Session) -> None:
     (["--from", "2025-13"], "--from: '2025-13' is not an ISO week; expected YYYY-Www"),
     (["--from", "2025-W11", "--to", "2025-W10"], "--from: 2025-W11 is after --to 2025-W10"),
     (["--center", "NOPE"], "--center: no centre with code NOPE"),
+    (["--to", "2026-W54"], "--to: '2026-W54' is not a week of 2026 (it has 53 ISO weeks)"),
+    (["--channel", "fax"], "'fax' is not one of 'ussd', 'sms', 'voice', 'imported'"),
 ])
 def test_bad_options_get_a_clear_error(run, filled: so.Session, args: list[str],
                                        message: str) -> None:
     result = run("report", "scores", *args)
     assert result.exit_code == 2
     assert message in result.stderr and "Traceback" not in result.output
+
+
+def test_channel_keeps_only_that_channels_mothers(run, db_session: so.Session) -> None:
+    data = Dataset(db_session)
+    kati = data.center("KATI")
+    for _ in range(3):
+        data.session(kati, "2025-W10", {"respect": TOP}, channel="sms")
+        data.session(kati, "2025-W10", {"respect": (0.0, False)}, channel="ussd")
+    db_session.commit()
+
+    def overall(*args: str) -> dict:
+        result = run("report", "scores", "--from", "2025-W10", "--to", "2025-W10",
+                     "--format", "json", "--min-respondents", "3", *args)
+        assert result.exit_code == 0, result.output
+        return next(row for row in json.loads(result.stdout) if row["dimension"] == "overall")
+
+    assert (overall()["respondents"], overall()["mean"]) == (6, 50.0)
+    assert (overall("--channel", "sms")["respondents"], overall("--channel", "sms")["mean"]) \
+        == (3, 100.0)
+    assert overall("--channel", "ussd")["mean"] == 0.0
 
 
 def test_a_database_without_schema_gets_a_hint(tmp_path: Path) -> None:

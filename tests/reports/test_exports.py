@@ -8,6 +8,7 @@ import json
 
 from reports import exports
 from reports.scores import ScoreRow
+from reports.series import Point
 
 SHOWN = ScoreRow(center="CS01", week="2025-W10", dimension="respect", level="dimension",
                  respondents=10, answers=10, mean=80.0, top_box=80.0,
@@ -53,4 +54,23 @@ def test_table_says_when_there_were_too_few_responses() -> None:
         "CS01         2025-W10  respect    dimension     10  80.0     80.0  49.0–94.3",
         "CS01         2025-W10  waiting    dimension      5  too few responses (< 10)",
         "CSCOM-SÉGOU  2025-W10  overall    overall       12  66.7     62.5  35.3–83.8",
+    ]
+
+
+def test_run_chart_points_export_like_the_scores() -> None:
+    points = [Point(period="2026-W10", respondents=12, mean=71.25, top_box=62.5,
+                    top_box_hits=7.5, ci_low=35.25, ci_high=83.75, suppressed=False),
+              Point(period="2026-W11", respondents=0, mean=None, top_box=None,
+                    top_box_hits=None, ci_low=None, ci_high=None, suppressed=True)]
+    text = exports.series_to_csv("CSCOM-SÉGOU", "week", [("overall", points),
+                                                         ("respect", points[1:])])
+    assert text.startswith(exports.BOM)
+    rows = list(csv.reader(io.StringIO(text[1:], newline=""), delimiter=";"))
+    assert rows == [
+        ["center", "dimension", "interval", "period", "respondents", "mean", "top_box",
+         "top_box_hits", "ci_low", "ci_high", "suppressed"],
+        ["CSCOM-SÉGOU", "overall", "week", "2026-W10", "12", "71,3", "62,5", "7,5", "35,3",
+         "83,8", "false"],
+        ["CSCOM-SÉGOU", "overall", "week", "2026-W11", "0", "", "", "", "", "", "true"],
+        ["CSCOM-SÉGOU", "respect", "week", "2026-W11", "0", "", "", "", "", "", "true"],
     ]

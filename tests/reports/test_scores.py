@@ -9,11 +9,12 @@ import pytest
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from gateway.errors import WeekError
+from gateway.errors import ArgumentError, WeekError
 from gateway.models import SessionStatus
 from reports import scores
-from reports.scores import compute_scores, series
+from reports.scores import compute_scores
 from reports.stats import wilson_interval
+from tests.reports import dataset
 from tests.reports.dataset import Dataset
 
 WEEK = "2025-W10"
@@ -91,19 +92,19 @@ def test_dimension_area_and_overall_figures_are_exact(filled: so.Session) -> Non
     assert hygiene.mean == pytest.approx(275 / 3)
     assert hygiene.top_box == pytest.approx(200 / 3)
 
-    # Areas and overall pool answers; their interval takes the mothers as sample size.
+    # Areas and overall: each mother's own mean and top-box share, averaged over mothers.
     experience = found["CS01", WEEK, "patient_experience"]
     assert (experience.level, experience.respondents, experience.answers) == ("area", 10, 15)
-    assert experience.mean == pytest.approx(1000 / 15)
+    assert experience.mean == pytest.approx((100 + 75 + 75 + 50 + 50 + 3 * 100 + 0 + 0) / 10)
     assert experience.top_box == pytest.approx(60.0)
     low, high = wilson_interval(6, 10)
     assert (experience.ci_low, experience.ci_high) == (pytest.approx(100 * low),
                                                        pytest.approx(100 * high))
     overall = found["CS01", WEEK, "overall"]
     assert (overall.level, overall.respondents, overall.answers) == ("overall", 10, 18)
-    assert overall.mean == pytest.approx(1275 / 18)
-    assert overall.top_box == pytest.approx(100 * 11 / 18)
-    low, high = wilson_interval(10 * 11 / 18, 10)
+    assert overall.mean == pytest.approx((100 + 250 / 3 + 75 + 50 + 50 + 3 * 100) / 10)
+    assert overall.top_box == pytest.approx(100 * (1 + 2 / 3 + 1 / 3 + 0.5 + 0.5 + 3) / 10)
+    low, high = wilson_interval(6, 10)
     assert overall.ci_low == pytest.approx(100 * low)
     assert overall.ci_high == pytest.approx(100 * high)
 
@@ -138,25 +139,11 @@ def test_week_range_and_centre_filter(filled: so.Session) -> None:
                           min_respondents=1) == []
 
 
-def test_series_has_a_row_for_every_week(filled: so.Session) -> None:
-    rows = series(filled, "CS01", "2025-W08", "2025-W11", min_respondents=1)
-    assert [(row.week, row.respondents) for row in rows] == [
-        ("2025-W08", 0), ("2025-W09", 1), ("2025-W10", 10), ("2025-W11", 1)]
-    assert rows[0].suppressed and rows[0].mean is None
-    assert rows[2].mean == pytest.approx(1275 / 18)
-    respect = series(filled, "CS01", "2025-W10", "2025-W11", min_respondents=1,
-                     dimension="respect")
-    assert [row.mean for row in respect] == [pytest.approx(80.0), pytest.approx(100.0)]
-    area = series(filled, "CS01", "2025-W10", "2025-W10", min_respondents=1,
-                  dimension="patient_experience")
-    assert area[0].level == "area" and area[0].answers == 15
-
-
 def test_scores_do_not_load_answers_into_python(filled: so.Session) -> None:
     statements: list[str] = []
 
     def record(conn, cursor, statement, *args) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
             statements.append(statement)
 
     engine = filled.get_bind()
@@ -166,7 +153,9 @@ def test_scores_do_not_load_answers_into_python(filled: so.Session) -> None:
     finally:
         sa.event.remove(engine, "before_cursor_execute", record)
     assert len(statements) == 1
-    assert "GROUP BY" in statements[0] and "count(DISTINCT answers.session_id)" in statements[0]
+    # Mothers first (grouped by session), then the rows: two GROUP BYs per level.
+    assert statements[0].count("GROUP BY") == 2 * len(scores.LEVELS)
+    assert "answers.session_id" in statements[0]
 
 
 def test_week_helpers() -> None:
@@ -196,3 +185,59 @@ def test_malformed_weeks_are_refused_by_name(filled: so.Session, text: str, mess
 def test_a_backwards_range_is_refused(filled: so.Session) -> None:
     with pytest.raises(WeekError, match="from: 2025-W11 is after to 2025-W10"):
         compute_scores(filled, week_from="2025-W11", week_to="2025-W10", min_respondents=1)
+
+
+BEST, WORST = (100.0, True), (0.0, False)
+FULL = ("respect", "waiting", "hygiene")
+
+
+@pytest.mark.parametrize("best_asks, worst_asks", [
+    pytest.param((*FULL, "anc_counselling"), FULL, id="best-half-had-prenatal-visits"),
+    pytest.param(FULL, (*FULL, "anc_counselling"), id="worst-half-had-prenatal-visits"),
+    pytest.param(FULL, ("respect",), id="worst-half-stopped-early"),
+    pytest.param(("respect", "waiting"), (*FULL, "anc_counselling"), id="best-half-stopped-early"),
+])
+def test_each_mother_counts_once_whatever_she_was_asked(
+        db_session: so.Session, best_asks: tuple[str, ...], worst_asks: tuple[str, ...]) -> None:
+    data = Dataset(db_session)
+    center = data.center("CS01")
+    for _ in range(6):
+        data.session(center, WEEK, {step: BEST for step in best_asks})
+        data.session(center, WEEK, {step: WORST for step in worst_asks})
+    db_session.commit()
+
+    found = by_key(compute_scores(db_session, week_from=WEEK, week_to=WEEK, min_respondents=3))
+
+    both = {dataset.AREA_OF[step] for step in best_asks} & {
+        dataset.AREA_OF[step] for step in worst_asks}
+    assert "patient_experience" in both
+    for key in (*sorted(both), "overall"):
+        row = found["CS01", WEEK, key]
+        assert (row.respondents, row.mean, row.top_box) == (12, pytest.approx(50.0),
+                                                            pytest.approx(50.0)), key
+        low, high = wilson_interval(6, 12)
+        assert (row.ci_low, row.ci_high) == (pytest.approx(100 * low), pytest.approx(100 * high))
+
+
+def test_a_channel_keeps_only_its_sessions(db_session: so.Session) -> None:
+    data = Dataset(db_session)
+    center = data.center("CS01")
+    for _ in range(3):
+        data.session(center, WEEK, {"respect": BEST}, channel="sms")
+        data.session(center, WEEK, {"respect": WORST, "waiting": WORST}, channel="ussd")
+    db_session.commit()
+
+    def overall(channel: str | None) -> tuple[int, float | None] | None:
+        rows = by_key(compute_scores(db_session, week_from=WEEK, week_to=WEEK,
+                                     min_respondents=1, channel=channel))
+        row = rows.get(("CS01", WEEK, "overall"))
+        return row and (row.respondents, row.mean)
+
+    assert overall(None) == (6, pytest.approx(50.0))
+    assert overall("sms") == (3, pytest.approx(100.0))
+    assert overall("ussd") == (3, pytest.approx(0.0))
+    assert overall("voice") is None  # no voice sessions: no rows
+    with pytest.raises(ArgumentError, match="channel: 'fax' is not a channel; expected one of "
+                                            "ussd, sms, voice, imported"):
+        compute_scores(db_session, week_from=WEEK, week_to=WEEK, min_respondents=1,
+                       channel="fax")

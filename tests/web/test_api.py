@@ -114,6 +114,8 @@ def test_an_unknown_centre_is_404(client: FlaskClient, token: str, data: None) -
                                  "e.g. 2025-W07"),
     ("from=2025-W10&to=soon", "to: 'soon' is not an ISO week; expected YYYY-Www, e.g. 2025-W07"),
     ("from=2025-W12&to=2025-W11", "from: 2025-W12 is after to 2025-W11"),
+    ("to=0000-W01", "to: '0000-W01' is not a week of 0000 (years run from 0001 to 9999)"),
+    ("to=2026-W54", "to: '2026-W54' is not a week of 2026 (it has 53 ISO weeks)"),
 ])
 def test_a_malformed_week_is_400_naming_the_parameter(client: FlaskClient, token: str,
                                                       data: None, query: str,
