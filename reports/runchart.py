@@ -330,7 +330,12 @@ def period_bounds(period: str) -> tuple[datetime.date, datetime.date]:
 
 
 def period_index(periods: Sequence[str], day: datetime.date) -> int:
-    """Return the index of the period holding day: 0 if before them, len(periods) if after."""
+    """Return the index of the period holding day: -1 before them, len(periods) after.
+
+    Either way the cycle starts no phase and gets no marker: it is not on the chart.
+    """
+    if not periods or day < period_bounds(periods[0])[0]:
+        return -1
     for index, period in enumerate(periods):
         if day <= period_bounds(period)[1]:
             return index

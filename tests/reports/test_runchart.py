@@ -263,10 +263,12 @@ def test_p_limits_clip_to_0_and_100():
 
 
 @pytest.mark.parametrize("period, day, index", [
-    ("2026-W40", datetime.date(2026, 9, 27), 0),   # before the first week
+    ("2026-W40", datetime.date(2026, 9, 27), -1),  # before the first week
+    ("2026-W40", datetime.date(2026, 9, 28), 0),   # Monday of W40
     ("2026-W40", datetime.date(2026, 10, 4), 0),   # Sunday of W40
     ("2026-W40", datetime.date(2026, 10, 5), 1),   # Monday of W41
     ("2026-W40", datetime.date(2026, 10, 25), 3),  # after the last week
+    ("2026-10", datetime.date(2026, 9, 30), -1),
     ("2026-10", datetime.date(2026, 10, 31), 0),
     ("2026-10", datetime.date(2026, 11, 1), 1),
     ("2026-10", datetime.date(2027, 1, 1), 3),
