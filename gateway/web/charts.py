@@ -20,7 +20,7 @@ from babel.dates import format_date, format_interval
 
 from gateway import i18n
 from gateway.i18n import N_
-from reports.runchart import RunChart, Runs
+from reports.runchart import RunChart, Runs, period_bounds
 
 # Geometry in viewBox units. 480 wide: at 360 px the 12-unit font is 9 px.
 WIDTH, HEIGHT = 480, 262
@@ -46,7 +46,6 @@ HEADERS = {"period": N_("Period"), "respondents": N_("Respondents"), "score": N_
            "low": N_("Lower limit"), "high": N_("Upper limit"), "cycles": N_("PDSA cycles")}
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 # -- the reader's language ----------------------------------------------------------------
@@ -96,30 +95,32 @@ def _value(value: float, lang: str, is_percent: bool, decimals: int = 1) -> str:
     return percent(value, lang, decimals) if is_percent else number(value, lang, decimals)
 
 
+def _bounds(period: str) -> tuple[datetime.date, datetime.date] | None:
+    try:
+        return period_bounds(period)
+    except ValueError:
+        return None
+
+
 def period_label(period: str, lang: str, *, with_year: bool = False) -> str:
     """Return a period as an axis shows it: "5 oct." for a week, "oct." for a month."""
-    locale = _code(lang)
-    if match := _WEEK.match(period):
-        monday = datetime.date.fromisocalendar(int(match[1]), int(match[2]), 1)
-        return format_date(monday, "d MMM y" if with_year else "d MMM", locale=locale)
-    if match := _MONTH.match(period):
-        first = datetime.date(int(match[1]), int(match[2]), 1)
-        return format_date(first, "MMM y" if with_year else "MMM", locale=locale)
-    return period
+    if (bounds := _bounds(period)) is None:
+        return period
+    if _WEEK.match(period):
+        pattern = "d MMM y" if with_year else "d MMM"
+    else:
+        pattern = "MMM y" if with_year else "MMM"
+    return format_date(bounds[0], pattern, locale=_code(lang))
 
 
 def period_name(period: str, lang: str) -> str:
     """Return a period in words, for tables: "semaine 41 (5–11 oct.)", "octobre 2026"."""
-    locale = _code(lang)
-    if match := _WEEK.match(period):
-        monday = datetime.date.fromisocalendar(int(match[1]), int(match[2]), 1)
-        dates = format_interval(monday, monday + datetime.timedelta(days=6), "MMMd",
-                                locale=locale)
-        return gettext(lang, i18n.WEEK_MSGID, number=int(match[2]), dates=dates)
-    if match := _MONTH.match(period):
-        return format_date(datetime.date(int(match[1]), int(match[2]), 1), "LLLL y",
-                           locale=locale)
-    return period
+    if (bounds := _bounds(period)) is None:
+        return period
+    if week := _WEEK.match(period):
+        dates = format_interval(*bounds, "MMMd", locale=_code(lang))
+        return gettext(lang, i18n.WEEK_MSGID, number=int(week[2]), dates=dates)
+    return format_date(bounds[0], "LLLL y", locale=_code(lang))
 
 
 # -- sentences and table ------------------------------------------------------------------
@@ -312,7 +313,7 @@ def _x_axis(chart: RunChart, scale: _Scale, lang: str) -> str:
     labels, year = [], None
     for i in range(0, count, every):
         period = chart.points[i].period
-        shown_year = period[:4]
+        shown_year = _year(period)
         text = period_label(period, lang, with_year=shown_year != year)
         year = shown_year
         labels.append(f'<text x="{_f(scale.x(i))}" y="{HEIGHT - BOTTOM + 15}">'
@@ -320,6 +321,12 @@ def _x_axis(chart: RunChart, scale: _Scale, lang: str) -> str:
     axis = (f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{HEIGHT - BOTTOM}" '
             f'y2="{HEIGHT - BOTTOM}" stroke="{MUTED}"/>')
     return f'{axis}<g class="x-labels" text-anchor="middle">{"".join(labels)}</g>'
+
+
+def _year(period: str) -> int | None:
+    """Return the calendar year a period begins in (2026-W01 begins in 2025)."""
+    bounds = _bounds(period)
+    return bounds[0].year if bounds else None
 
 
 def _centres(chart: RunChart, scale: _Scale, lang: str, is_p: bool) -> str:
