@@ -28,6 +28,7 @@ The top-level figures of a chart describe its last phase: the one a team is test
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import statistics
 from collections.abc import Callable, Sequence
@@ -140,6 +141,14 @@ class RunChart:
     def signal(self) -> bool:
         return self.tested.runs.signal
 
+    @property
+    def outside_points(self) -> int:
+        """Return how many points of the tested phase lie outside their p-chart limits."""
+        if self.limits is None:
+            return 0
+        phase = self.tested
+        return sum(1 for lim in self.limits[phase.start:phase.end] if lim and lim.outside)
+
     def summary(self) -> dict[str, object]:
         """Return the top-level fields of DESIGN.md's run chart JSON, plus every phase."""
         runs = self.tested.runs
@@ -175,6 +184,7 @@ def binomial_quantile(p: Fraction, size: int, prob: Fraction = Fraction(1, 2)) -
     return size
 
 
+@functools.cache
 def crossings_min(useful: int) -> int:
     """Return the fewest crossings chance gives: qbinom(0.05, max(useful - 1, 0), 0.5)."""
     return binomial_quantile(CROSSINGS_ALPHA, max(useful - 1, 0))

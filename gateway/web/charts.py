@@ -28,6 +28,7 @@ LEFT, RIGHT, TOP, BOTTOM = 46, 12, 32, 48
 PLOT_W, PLOT_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 MAX_X_LABELS = 5
 TITLE_CHARS = 22  # a cycle's title on the chart; the whole of it is in its <title>
+CHAR_W = 6.5  # a generous mean width of one character of 11-unit text
 # Colours, each doubled by a dash or a shape so that print in grey says the same.
 INK, LINE, SIGNAL, GRID, MUTED = "#222", "#1f4e79", "#c62828", "#ddd", "#777"
 SIGNAL_DASH, LIMIT_DASH, CYCLE_DASH = "7 4", "2 3", "4 3"
@@ -129,8 +130,7 @@ def explain(chart: RunChart, lang: str) -> list[str]:
     """Return plain sentences saying what the tested phase shows: signals, or none."""
     runs, is_p = chart.tested.runs, chart.limits is not None
     sentences = _rule_sentences(runs, lang, is_p)
-    outside = _outside_count(chart)
-    if outside:
+    if outside := chart.outside_points:
         sentences.append(ngettext(
             lang, "%(count)s point outside the limits: further from the centre line than "
             "chance would put it.", "%(count)s points outside the limits: further from the "
@@ -148,7 +148,7 @@ def _rule_sentences(runs: Runs, lang: str, is_p: bool) -> list[str]:
     sentences = []
     if runs.long_run:
         sentences.append(gettext(lang, LONG_RUN_P if is_p else LONG_RUN,
-                               run=runs.longest_run, max=runs.longest_run_max))
+                                 run=runs.longest_run, max=runs.longest_run_max))
     if runs.few_crossings and is_p:
         sentences.append(ngettext(
             lang, "Too few crossings: the line crosses the centre line %(count)s time, where "
@@ -162,14 +162,6 @@ def _rule_sentences(runs: Runs, lang: str, is_p: bool) -> list[str]:
             "the median %(count)s times, where chance rarely gives fewer than %(min)s.",
             runs.crossings, min=runs.crossings_min))
     return sentences
-
-
-def _outside_count(chart: RunChart) -> int:
-    """Return how many points of the tested phase lie outside their p-chart limits."""
-    if chart.limits is None:
-        return 0
-    phase = chart.tested
-    return sum(1 for lim in chart.limits[phase.start:phase.end] if lim and lim.outside)
 
 
 @dataclass(frozen=True)
@@ -335,35 +327,33 @@ def _centres(chart: RunChart, scale: _Scale, lang: str, is_p: bool) -> str:
     for phase in chart.phases:
         if phase.centre is None:
             continue
-        signal = phase.runs.signal or (is_p and _outside_in(chart, phase))
+        signal = phase.runs.signal
         classes = " ".join(["median"] + ["frozen"] * phase.frozen + ["signal"] * signal)
-        stroke = (f'stroke="{SIGNAL}" stroke-width="2" stroke-dasharray="{SIGNAL_DASH}"'
-                  if signal else f'stroke="{INK}" stroke-width="1.5"')
         y = _f(scale.y(phase.centre))
         lines.append(f'<line class="{classes}" x1="{_f(scale.edge(phase.start))}" '
-                     f'x2="{_f(scale.edge(phase.end))}" y1="{y}" y2="{y}" {stroke}/>')
-    lines.append(_legend(chart, scale, lang, is_p))
+                     f'x2="{_f(scale.edge(phase.end))}" y1="{y}" y2="{y}" {_stroke(signal)}/>')
+    lines.append(_legend(chart, lang, is_p))
     return f'<g class="centre">{"".join(lines)}</g>'
 
 
-def _legend(chart: RunChart, scale: _Scale, lang: str, is_p: bool) -> str:
+def _stroke(signal: bool) -> str:
+    """Return a centre line's stroke: red and dashed for a signal (as qicharts2 draws it)."""
+    if signal:
+        return f'stroke="{SIGNAL}" stroke-width="2" stroke-dasharray="{SIGNAL_DASH}"'
+    return f'stroke="{INK}" stroke-width="1.5"'
+
+
+def _legend(chart: RunChart, lang: str, is_p: bool) -> str:
     """Name the tested phase's centre line under the axis, with a sample of its stroke."""
     last = chart.tested
     if last.centre is None:
         return ""
-    signal = last.runs.signal or (is_p and _outside_in(chart, last))
-    stroke = (f'stroke="{SIGNAL}" stroke-width="2" stroke-dasharray="{SIGNAL_DASH}"'
-              if signal else f'stroke="{INK}" stroke-width="1.5"')
     label = gettext(lang, CENTRE_LABEL if is_p else MEDIAN_LABEL,
-                  value=_value(last.centre, lang, is_p))
+                    value=_value(last.centre, lang, is_p))
     y = HEIGHT - 8
     return (f'<line class="legend" x1="{LEFT}" x2="{LEFT + 26}" y1="{y - 4}" y2="{y - 4}" '
-            f'{stroke}/><text class="centre-label" x="{LEFT + 32}" y="{y}">'
-            f'{escape(label)}</text>')
-
-
-def _outside_in(chart: RunChart, phase) -> bool:
-    return any(lim and lim.outside for lim in chart.limits[phase.start:phase.end])
+            f'{_stroke(last.runs.signal)}/><text class="centre-label" x="{LEFT + 32}" '
+            f'y="{y}">{escape(label)}</text>')
 
 
 def _limits(chart: RunChart, scale: _Scale) -> str:
@@ -393,11 +383,11 @@ def _cycles(chart: RunChart, scale: _Scale) -> str:
     for row, cycle in enumerate(on_chart):
         edge = scale.edge(cycle.start)
         x = _f(edge)
-        # Near the right edge the title reads leftwards from its line, so it stays inside.
-        place = ('dx="-3" text-anchor="end"' if edge > WIDTH - RIGHT - 7 * TITLE_CHARS
-                 else 'dx="3"')
         short = (cycle.title if len(cycle.title) <= TITLE_CHARS
                  else cycle.title[:TITLE_CHARS - 1].rstrip() + "…")
+        # A title that would run off the right edge reads leftwards from its line instead.
+        place = ('dx="-3" text-anchor="end"' if edge + 3 + CHAR_W * len(short) > WIDTH
+                 else 'dx="3"')
         marks.append(
             f'<g class="cycle"><title>{escape(cycle.title)}</title>'
             f'<line x1="{x}" x2="{x}" y1="{TOP - 14 + 12 * (row % 2)}" y2="{HEIGHT - BOTTOM}" '

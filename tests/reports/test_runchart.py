@@ -247,6 +247,7 @@ def test_p_chart_flags_points_outside_their_limits():
     chart = runchart.p_chart(points)
     outside = [p.period for p, lim in zip(chart.points, chart.limits) if lim.outside]
     assert outside == ["2026-07", "2026-09"]
+    assert chart.outside_points == 2
 
 
 def test_p_chart_freeze_keeps_the_baseline_p_bar():

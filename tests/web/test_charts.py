@@ -104,6 +104,14 @@ def test_each_cycle_is_a_marker_with_its_title():
     assert len(marks[1].find("svg:text", NS).text) == charts.TITLE_CHARS
 
 
+def test_a_title_near_the_right_edge_reads_leftwards_to_stay_inside():
+    chart = run_chart(weeks(*RANDOM), [Cycle(1, None, "Accueil"), Cycle(11, None, "Affiches")])
+    root = parse(charts.svg(chart, "fr", title="t"))
+    first, last = root.findall(".//svg:g[@class='cycle']/svg:text", NS)
+    assert first.get("text-anchor") is None
+    assert last.get("text-anchor") == "end"
+
+
 def test_a_cycle_outside_the_points_gets_no_marker():
     chart = run_chart(weeks(*RANDOM), [Cycle(-1, None, "before"), Cycle(12, None, "after")])
     root = parse(charts.svg(chart, "fr", title="t"))
@@ -162,6 +170,9 @@ def test_p_chart_draws_stepped_limits_broken_at_suppressed_points():
     # The 98 % month lies above its limit: a square, not only a colour.
     (outside,) = root.findall(".//svg:rect[@class='outside']", NS)
     assert outside.get("fill") == charts.SIGNAL
+    # A point beyond its limits is Shewhart's signal, not Anhøj's: the centre stays solid.
+    assert not chart.signal
+    assert median_lines(root)[0].get("stroke-dasharray") is None
     assert root.find(".//svg:g[@class='y-labels']/svg:text", NS).text.endswith("%")
     desc = root.find("svg:desc", NS).text
     assert "1 point hors des limites" in desc
