@@ -71,6 +71,7 @@ def gettext(lang: str, msgid: str, **params: object) -> str:
 
 
 def ngettext(lang: str, singular: str, plural: str, n: int, **params: object) -> str:
+    """Return the form for n in lang, filled with params and count=n."""
     if _english(lang):
         return (singular if n == 1 else plural) % {"count": n, **params}
     return i18n.ngettext(lang, singular, plural, n, **params)
@@ -271,7 +272,7 @@ def _extent(chart: RunChart) -> tuple[float, float]:
 
 
 def _ticks(extent: tuple[float, float]) -> list[float]:
-    """Return 3 to 6 round values from below the lowest to above the highest, within 0–100."""
+    """Return at most six round values from below the lowest to above the highest, in 0–100."""
     low, high = extent
     if high - low < 2:
         low, high = low - 1, high + 1
