@@ -16,11 +16,11 @@ from typing import Any, Iterable
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from gateway import outbox
 from gateway.db import session_scope
 from gateway.models import (Answer, Center, Contact, MessagePurpose, SessionStatus,
                             SurveySession, iso_week)
 from gateway.phones import mask_numbers_in_text
+from gateway.sms import outbox
 from gateway.sql import insert_many_ignore
 
 log = logging.getLogger(__name__)

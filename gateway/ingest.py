@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import secrets
 from typing import Any
 
 import redis
@@ -31,7 +30,7 @@ EVENTS_KEY = "kuma:events"
 PROCESSING_KEY = "kuma:events:processing"
 LOCK_KEY = "kuma:events:flusher"
 PENDING_KEY = "kuma:events:flush-queued"
-FLUSH_JOB = "gateway.ingest.flush_events"
+FLUSH_JOB = "gateway.jobs.flush_events"
 FLUSH_RETRY = Retry(max=10, interval=[1, 5, 15, 60, 300])
 BATCH_SIZE = 500
 LOCK_SECONDS = 60  # a dead flusher's lock frees itself after this
@@ -91,15 +90,6 @@ def kick(client: redis.Redis, queue: rq.Queue) -> None:
     """Queue a flush job unless one is already queued or scheduled."""
     if client.set(PENDING_KEY, "1", nx=True, ex=LOCK_SECONDS):
         queue_flush(queue)
-
-
-def flush_events() -> int:
-    """RQ job: file every waiting event in batches; return how many records were filed."""
-    from gateway.services import for_worker
-
-    job = rq.get_current_job()
-    return drain(for_worker(), owner=job.id if job else secrets.token_hex(8),
-                 linger=LINGER_SECONDS)
 
 
 def drain(services: Any, *, owner: str, batch_size: int = BATCH_SIZE,

@@ -17,7 +17,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
-from gateway import ingest, invitations, metrics, phones
+from gateway import ingest, keywords, metrics, phones
 from gateway.channels import africastalking as at
 from gateway.channels.base import InboundSms, UssdRequest, UssdSessionEnded
 from gateway.engine import inputs
@@ -28,7 +28,6 @@ from gateway.engine.session import (Environment, Reply, Trigger, Turn, end, resu
 from gateway.errors import (ChannelRequestError, EngineUsageError, PhoneNumberError,
                             SessionBusyError)
 from gateway.services import Services
-from gateway.invitations import INVITATION_KEY
 from gateway.store import UssdSnapshot, UssdTurns
 
 log = logging.getLogger(__name__)
@@ -37,7 +36,7 @@ CAS_ATTEMPTS = 8
 REPLIES_TTL = 3600  # a USSD session id is remembered this long: a late retry is not a new dial
 INBOUND_SEEN_TTL = 3 * 24 * 3600   # longer than any provider keeps retrying a webhook
 INBOUND_SEEN_KEY = "kuma:inbound:{provider}:{message_id}"
-SURVEY_KEYWORDS = frozenset({"AVIS", "KUMA", "SONDAGE", "HAKILINA"})
+STAFF_JOB = "gateway.jobs.staff_sms"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -275,7 +274,7 @@ class Runner:
                     pipe.multi()
                     pipe.set(seen_key, "1", ex=INBOUND_SEEN_TTL)
                     self.services.queue.enqueue_call(
-                        invitations.STAFF_JOB, args=(message.provider, message.message_id,
+                        STAFF_JOB, args=(message.provider, message.message_id,
                                                      phone_hash, message.text),
                         pipeline=pipe, description="staff visit command")
                     pipe.execute()
@@ -298,7 +297,7 @@ class Runner:
                 elif any(event["type"] == "opted_in" for event in turn.events):
                     self.store.set_opted_out(phone_hash, False, pipe=pipe)
                 if state.get("_invited"):
-                    pipe.delete(INVITATION_KEY.format(phone_hash=phone_hash))  # answered
+                    self.store.forget_invitation(phone_hash, pipe=pipe)  # answered
                 for record in closing:
                     pipe.rpush(ingest.EVENTS_KEY, record)
                 self.enqueue_events(pipe, state, turn.events, reply)
@@ -311,8 +310,7 @@ class Runner:
 
     def _is_staff_command(self, text: str, phone_hash: str) -> bool:
         """Tell a registered staff phone's `VISITE 76123456` from a mother's ordinary SMS."""
-        number = invitations.parse_visit_command(text)
-        return (number is not None and sum(ch.isdigit() for ch in number) >= 8
+        return (keywords.names_a_phone(keywords.visit_command(text))
                 and self.services.directory.is_staff(phone_hash))
 
     def _sms_turn(self, message: InboundSms, phone: str, phone_hash: str,
@@ -339,12 +337,11 @@ class Runner:
         # Where the centre comes from, in DESIGN's order: the invitation, the keyword and
         # code she wrote, else the flow asks. Not the centre of a visit months ago.
         center = self._center_from_sms(message.text)
-        invitation = self.services.redis.get(INVITATION_KEY.format(phone_hash=phone_hash))
+        invitation = self.store.invitation(phone_hash)
         flow = self.services.flows.default()
         if invitation:
-            invited = json.loads(invitation)
-            center = invited.get("center") or center
-            flow = self.services.flows.live(invited.get("flow") or "") or flow
+            center = invitation.get("center") or center
+            flow = self.services.flows.live(invitation.get("flow") or "") or flow
         turn = start(flow, Trigger("sms", language=prefs.get("language"), center=center),
                      self.environment())
         key = f"sms:{uuid.uuid4().hex}"
@@ -366,13 +363,10 @@ class Runner:
 
     def _center_from_sms(self, text: str) -> str | None:
         """Read `AVIS 07` (a survey keyword and a code) or a centre's own keyword."""
-        words = inputs.plain(text).upper().split()
-        if not words:
-            return None
-        directory = self.services.directory
-        if words[0] in SURVEY_KEYWORDS and len(words) > 1:
-            return directory.lookup(words[1])
-        return directory.by_keyword(words[0])
+        keyword, code = keywords.survey_code(text)
+        if code is not None:
+            return self.services.directory.lookup(code)
+        return self.services.directory.by_keyword(keyword) if keyword else None
 
     def _sms_expiry(self, state: dict[str, Any]) -> int:
         flow = self.flow_of(state)

@@ -30,9 +30,11 @@ KEYS = {
     "contact": "{prefix}:contact:{phone_hash}",
     "opted_out": "{prefix}:opted_out:{phone_hash}",
     "dropped": "{prefix}:dropped:{phone_hash}",
+    "invitation": "{prefix}:invitation:{phone_hash}",
 }
 
 CONTACT_TTL = 400 * 24 * 3600  # a mother may come back for her next child's visits
+INVITATION_TTL = 3 * 24 * 3600  # she may answer the evening after, or the next days
 
 class SessionStore:
     """Session state and phone memory in Redis, all keys under `prefix`."""
@@ -126,6 +128,20 @@ class SessionStore:
             (pipe or self.redis).set(key, "1")
         else:
             (pipe or self.redis).delete(key)
+
+    def remember_invitation(self, phone_hash: str, *, center: str, flow: str) -> None:
+        """Remember which centre and flow her reply to an invitation starts."""
+        self.redis.set(self.key("invitation", phone_hash=phone_hash),
+                       json.dumps({"center": center, "flow": flow}), ex=INVITATION_TTL)
+
+    def invitation(self, phone_hash: str) -> dict[str, str] | None:
+        """Return the centre and flow of the invitation she may be answering, or None."""
+        raw = self.redis.get(self.key("invitation", phone_hash=phone_hash))
+        return json.loads(raw) if raw else None
+
+    def forget_invitation(self, phone_hash: str, *, pipe: Any = None) -> None:
+        """Forget her invitation once she answered it."""
+        (pipe or self.redis).delete(self.key("invitation", phone_hash=phone_hash))
 
 
 def _seconds(ttl: int | float) -> int:

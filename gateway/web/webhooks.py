@@ -24,7 +24,7 @@ from gateway.runner import Runner
 log = logging.getLogger(__name__)
 
 blueprint = Blueprint("webhooks", __name__, url_prefix="/webhooks")
-DELIVERY_JOB = "gateway.outbound.record_delivery"
+DELIVERY_JOB = "gateway.jobs.record_delivery"
 
 
 @blueprint.before_request
