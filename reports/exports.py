@@ -16,7 +16,8 @@ import io
 import json
 from collections.abc import Sequence
 
-from reports.scores import ScoreRow, round_half_up
+from gateway.i18n import round_half_up
+from reports.scores import ScoreRow
 
 DECIMALS = 1
 BOM = "\ufeff"

@@ -35,11 +35,11 @@ def scores(centers: tuple[str, ...], week_from: str | None, week_to: str | None,
     """Print scores per centre, week and dimension (the current week included)."""
     from gateway.models import Center, utcnow
     from reports import exports
-    from reports.scores import check_range, compute_scores, current_week
+    from reports.scores import check_range, compute_scores
+    from reports.weeks import default_range
 
     with database_session() as (settings, session):
-        week_to = week_to or current_week(utcnow(), settings.tz)
-        week_from = week_from or week_to
+        week_from, week_to = default_range(week_from, week_to, now=utcnow(), tz=settings.tz)
         threshold = min_respondents or settings.min_respondents
         if centers:
             known = set(session.scalars(sa.select(Center.code).where(Center.code.in_(centers))))

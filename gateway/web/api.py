@@ -14,15 +14,15 @@ import datetime as dt
 import logging
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from gateway import phones
 from gateway.api_tokens import verify_token
-from gateway.app import services_of
 from gateway.db import session_scope
 from gateway.errors import ArgumentError, KumaError, NotFoundError
 from gateway.models import Center, utcnow
+from gateway.web import context
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def authenticate():
         return _error(401, "this API needs `Authorization: Bearer <token>` "
                       "(create one with `gateway tokens create NAME`)",
                       **{"WWW-Authenticate": 'Bearer realm="kuma"'})
-    with session_scope(services_of(current_app).sessionmaker) as db:
+    with session_scope(context.services().sessionmaker) as db:
         found = verify_token(db, token.strip())
         g.api_token = found.name if found else None
     if g.api_token is None:
@@ -70,7 +70,7 @@ def http_error(error: HTTPException):
 @blueprint.get("/centers")
 def centers():
     """List every centre."""
-    with session_scope(services_of(current_app).sessionmaker) as db:
+    with session_scope(context.services().sessionmaker) as db:
         found = db.scalars(sa.select(Center).order_by(Center.code)).all()
         return jsonify([{"code": c.code, "name": c.name, "district": c.district,
                          "ussd_extension": c.ussd_extension, "sms_keyword": c.sms_keyword}
@@ -81,11 +81,12 @@ def centers():
 def center_scores(code: str):
     """Return one centre's scores from `from` to `to` (default: the current week)."""
     from reports.exports import as_dicts
-    from reports.scores import check_range, compute_scores, current_week
+    from reports.scores import check_range, compute_scores
+    from reports.weeks import default_range
 
-    services = services_of(current_app)
-    week_to = request.args.get("to") or current_week(utcnow(), services.settings.tz)
-    week_from = request.args.get("from") or week_to
+    services = context.services()
+    week_from, week_to = default_range(request.args.get("from"), request.args.get("to"),
+                                       now=utcnow(), tz=services.settings.tz)
     check_range(week_from, week_to)
     with session_scope(services.sessionmaker) as db:
         if db.scalar(sa.select(Center.id).where(Center.code == code)) is None:
@@ -100,7 +101,7 @@ def invitations():
     """Schedule an SMS survey invitation after a visit; 202 with what was scheduled."""
     from gateway.invitations import invite
 
-    services = services_of(current_app)
+    services = context.services()
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ArgumentError("body: send a JSON object {center, phone, flow?, visit_at?}")

@@ -10,16 +10,15 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, g, request
 
 from gateway import metrics
-from gateway.app import services_of
 from gateway.channels import africastalking as at
 from gateway.channels import twilio
 from gateway.channels.base import DeliveryReport, InboundSms
 from gateway.errors import (AuthenticationError, ChannelRequestError, EngineUsageError,
                             SessionBusyError)
-from gateway.runner import Runner
+from gateway.web import context
 
 log = logging.getLogger(__name__)
 
@@ -58,19 +57,15 @@ def _busy(error: SessionBusyError) -> Response:
                     headers={"Retry-After": "1"})
 
 
-def _runner() -> Runner:
-    return current_app.extensions["kuma_runner"]
-
-
 def _check_africastalking() -> None:
-    settings = services_of(current_app).settings
+    settings = context.services().settings
     at.authenticate(request.args.get("token"), request.remote_addr,
                     expected_token=settings.at_webhook_token,
                     allowed_networks=settings.at_allowed_networks)
 
 
 def _check_twilio() -> None:
-    settings = services_of(current_app).settings
+    settings = context.services().settings
     if not settings.twilio_auth_token:
         raise AuthenticationError("Twilio is not configured here (TWILIO_AUTH_TOKEN unset)")
     url = twilio.public_url(request.url, request.headers,
@@ -88,7 +83,7 @@ def africastalking_ussd_events() -> Response:
     _check_africastalking()
     notice = at.parse_ussd_event(request.form)
     g.session = notice.session_id
-    _runner().handle_ussd_ended(notice)
+    context.runner().handle_ussd_ended(notice)
     return Response("ok\n", mimetype="text/plain")
 
 
@@ -126,7 +121,7 @@ def twilio_status() -> Response:
 
 def _handle_sms(message: InboundSms) -> None:
     try:
-        _runner().handle_sms(message)
+        context.runner().handle_sms(message)
     except EngineUsageError as error:
         # Our fault, not the provider's: a retry would fail the same way, so take the
         # message (200), log it and count it; her session is left as it was.
@@ -135,7 +130,7 @@ def _handle_sms(message: InboundSms) -> None:
 
 
 def _queue_delivery(report: DeliveryReport) -> None:
-    queue = services_of(current_app).queue
+    queue = context.services().queue
     queue.enqueue_call(DELIVERY_JOB, args=(report.provider, report.message_id,
                                            str(report.status), report.error_code,
                                            report.failure_reason, report.opted_out),
