@@ -20,11 +20,11 @@ from typing import Any, Callable
 from gateway import ingest, keywords, metrics, phones
 from gateway.channels import africastalking as at
 from gateway.channels.base import InboundSms, UssdRequest, UssdSessionEnded
+from gateway.engine import events as ev
 from gateway.engine import inputs
 from gateway.engine.definition import Flow
-from gateway.engine import gsm
-from gateway.engine.session import (Environment, Reply, Trigger, Turn, end, resume, show,
-                                    start)
+from gateway.engine.session import (Environment, Trigger, Turn, end, opt_in, opt_out, resume,
+                                    show, start)
 from gateway.errors import (ChannelRequestError, EngineUsageError, PhoneNumberError,
                             SessionBusyError)
 from gateway.services import Services
@@ -122,7 +122,7 @@ class Runner:
         """
         if not turn.restart:
             return turn, {**state, **turn.state}, []
-        split = next(i for i, e in enumerate(turn.events) if e["type"] == "session_started")
+        split = ev.index_of(turn.events, ev.SESSION_STARTED)
         closing = ingest.record_json(self.context(state), turn.events[:split])
         fresh = {**state, **turn.state, "_key": f"{key_prefix}:{uuid.uuid4().hex[:8]}",
                  "_started": self.clock().isoformat()}
@@ -145,8 +145,8 @@ class Runner:
     def remember(self, phone_hash: str, state: dict[str, Any], events: list[dict]) -> None:
         """Keep the contact's language and centre in Redis for her next session."""
         metrics.count_session_events(events)
-        language = _learnt(events, "language_chosen", "language")
-        center = _learnt(events, "center_identified", "center")
+        language = ev.first_value(events, ev.LANGUAGE_CHOSEN, "language")
+        center = ev.first_value(events, ev.CENTER_IDENTIFIED, "center")
         if language or center:
             self.store.set_contact_prefs(phone_hash, language=language, center=center)
 
@@ -206,9 +206,9 @@ class Runner:
             replies_ttl=REPLIES_TTL, dropped_ttl=max(settings.ussd_resume_window, 1),
             records=records, events_key=ingest.EVENTS_KEY, flush_key=ingest.PENDING_KEY,
             flush_ttl=ingest.LOCK_SECONDS, resumed_from=resumed_from,
-            language=_learnt(turn.events, "language_chosen", "language"),
-            center=_learnt(turn.events, "center_identified", "center"),
-            opted_out=any(event["type"] == "opted_out" for event in turn.events),
+            language=ev.first_value(turn.events, ev.LANGUAGE_CHOSEN, "language"),
+            center=ev.first_value(turn.events, ev.CENTER_IDENTIFIED, "center"),
+            opted_out=ev.has(turn.events, ev.OPTED_OUT),
             answered=request.text)
         if isinstance(written, str):  # a repeat of an answered request: the same screen
             return UssdReply.from_body(written)
@@ -294,7 +294,7 @@ class Runner:
                                     expire_at=self._sms_expiry(state))
                 if state.get("status") == "opted_out":
                     self.store.set_opted_out(phone_hash, True, pipe=pipe)
-                elif any(event["type"] == "opted_in" for event in turn.events):
+                elif ev.has(turn.events, ev.OPTED_IN):
                     self.store.set_opted_out(phone_hash, False, pipe=pipe)
                 if state.get("_invited"):
                     self.store.forget_invitation(phone_hash, pipe=pipe)  # answered
@@ -327,8 +327,7 @@ class Runner:
             turn, state = self._open_sms(message, phone, phone_hash)
         if not stop and self.store.is_opted_out(phone_hash):
             # Writing again is how an opted-out mother opts back in.
-            opted_in = {"type": "opted_in", "at": self.clock().isoformat()}
-            turn = Turn(turn.state, turn.reply, [opted_in, *turn.events], turn.restart)
+            turn = opt_in(turn, self.environment())
         return turn, state, closing
 
     def _open_sms(self, message: InboundSms, phone: str,
@@ -351,15 +350,12 @@ class Runner:
 
     def _opt_out_without_session(self, phone: str, phone_hash: str) -> tuple[Turn, dict]:
         """STOP outside a survey: opt the phone out and confirm it, with no session filed."""
-        language = self.store.contact_prefs(phone_hash).get("language") or "fr"
-        texts = self.texts(language)
-        flow = self.services.flows.default()
-        state = self.new_state(
-            {"flow": flow.id, "version": flow.version, "channel": "sms", "lang": language,
-             "center": None, "status": "opted_out", "step": None, "_no_session": True},
-            f"sms:{uuid.uuid4().hex}", phone, phone_hash)
-        reply = Reply(gsm.prepare_sms(texts["opted_out"]), True)
-        return Turn(state, reply, [{"type": "opted_out", "at": self.clock().isoformat()}]), state
+        language = self.store.contact_prefs(phone_hash).get("language")
+        turn = opt_out(self.services.flows.default(), Trigger("sms", language=language),
+                       self.environment())
+        state = self.new_state({**turn.state, "_no_session": True}, f"sms:{uuid.uuid4().hex}",
+                               phone, phone_hash)
+        return turn, state
 
     def _center_from_sms(self, text: str) -> str | None:
         """Read `AVIS 07` (a survey keyword and a code) or a centre's own keyword."""
@@ -373,10 +369,6 @@ class Runner:
         started = datetime.fromisoformat(state["_started"])
         expiry = started + timedelta(hours=flow.sms.expiry_hours)
         return int(max(expiry, self.clock() + timedelta(minutes=1)).timestamp())
-
-
-def _learnt(events: list[dict], kind: str, field: str) -> str | None:
-    return next((event[field] for event in events if event["type"] == kind), None)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -37,7 +37,7 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class Answer:
+class HttpAnswer:
     """One HTTP answer of the endpoint, and what its log line says."""
 
     status: int
@@ -73,10 +73,10 @@ class UssdEndpoint:
                         *answer.headers])
         return [body]
 
-    def answer(self, environ: dict[str, Any]) -> Answer:
+    def answer(self, environ: dict[str, Any]) -> HttpAnswer:
         """Check, parse and run one request; bad input becomes a 4xx, never an exception."""
         if environ.get("REQUEST_METHOD") != "POST":
-            return Answer(405, "method not allowed: POST only\n", (("Allow", "POST"),))
+            return HttpAnswer(405, "method not allowed: POST only\n", (("Allow", "POST"),))
         try:
             at.authenticate(_query_value(environ, "token"), environ.get("REMOTE_ADDR"),
                             expected_token=self.settings.at_webhook_token,
@@ -93,7 +93,7 @@ class UssdEndpoint:
             return _refused(error.status_code, str(error), ussd.session_id)
         except SessionBusyError as error:
             log.warning("webhook %s: %s", PATH, error)
-            return Answer(503, "busy, retry\n", (("Retry-After", "1"),), ussd.session_id)
+            return HttpAnswer(503, "busy, retry\n", (("Retry-After", "1"),), ussd.session_id)
         except EngineUsageError as error:
             # A session that cannot go on (its flow version is gone): end it politely.
             log.error("ussd session %s cannot go on: %s", ussd.session_id, error)
@@ -104,21 +104,21 @@ class UssdEndpoint:
             log.exception("ussd session %s failed", ussd.session_id)
             metrics.FAILURES.labels(kind="webhook_error").inc()
             return self.goodbye(ussd, "error")
-        return Answer(200, reply.body, session=ussd.session_id, step=reply.step or "-")
+        return HttpAnswer(200, reply.body, session=ussd.session_id, step=reply.step or "-")
 
-    def goodbye(self, ussd: UssdRequest, message: str) -> Answer:
+    def goodbye(self, ussd: UssdRequest, message: str) -> HttpAnswer:
         """End the session with one of the gateway's messages, in her language if known."""
         try:
             text = self.runner.message_for(ussd.phone, message)
         except Exception:  # noqa: BLE001 - her language is in Redis, which may be the fault
             text = self.runner.texts(None)[message]
-        return Answer(200, at.render_ussd(text, True), session=ussd.session_id)
+        return HttpAnswer(200, at.render_ussd(text, True), session=ussd.session_id)
 
 
-def _refused(status: int, reason: str, session: str = "-") -> Answer:
+def _refused(status: int, reason: str, session: str = "-") -> HttpAnswer:
     log.warning("webhook %s refused (%s): %s", PATH, status, reason)
     metrics.FAILURES.labels(kind="bad_webhook").inc()
-    return Answer(status, f"{reason}\n", session=session)
+    return HttpAnswer(status, f"{reason}\n", session=session)
 
 
 def _query_value(environ: dict[str, Any], name: str) -> str | None:
