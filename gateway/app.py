@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask
 
+from gateway.channels import registry
 from gateway.runner import Runner
 from gateway.services import Services
 from gateway.settings import Settings, ensure_secret_key
@@ -33,7 +34,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.config.update(MAX_CONTENT_LENGTH=64 * 1024)
     services = services or Services.build(settings)
     runner = Runner(services)
-    context.init_app(app, services, runner)
+    context.init_app(app, services, runner, registry.build(settings))
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     # The USSD webhook is answered beneath Flask: see gateway.web.ussd.

@@ -18,8 +18,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from gateway import ingest, keywords, metrics, phones
-from gateway.channels import africastalking as at
-from gateway.channels.base import InboundSms, UssdRequest, UssdSessionEnded
+from gateway.channels import registry
+from gateway.channels.base import InboundSms, UssdProvider, UssdRequest, UssdSessionEnded
 from gateway.engine import events as ev
 from gateway.engine import inputs
 from gateway.engine.definition import Flow
@@ -41,22 +41,10 @@ STAFF_JOB = "gateway.jobs.staff_sms"
 
 @dataclasses.dataclass(frozen=True)
 class UssdReply:
-    """The screen to return to the USSD aggregator."""
+    """The screen to return to the USSD aggregator, rendered once by its provider."""
 
-    text: str
-    final: bool
+    body: str
     step: str | None = None  # the step now asked, for the webhook's log line
-
-    @property
-    def body(self) -> str:
-        """Return the response body with its CON/END prefix."""
-        return at.render_ussd(self.text, self.final)
-
-    @classmethod
-    def from_body(cls, body: str) -> UssdReply:
-        """Return the reply whose body (a screen given before) is `body`."""
-        prefix, _, text = body.partition(" ")
-        return cls(text, prefix == "END")
 
 
 def _utcnow() -> datetime:
@@ -66,11 +54,13 @@ def _utcnow() -> datetime:
 class Runner:
     """Turns inbound USSD requests and SMS into replies and queued events."""
 
-    def __init__(self, services: Services, *, clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(self, services: Services, *, clock: Callable[[], datetime] = _utcnow,
+                 ussd: UssdProvider | None = None) -> None:
         self.services = services
         self.settings = services.settings
         self.store = services.store
         self.turns = UssdTurns(services.store)
+        self.ussd = ussd or registry.ussd_provider(services.settings)
         self.clock = clock
 
     # --- shared ---------------------------------------------------------------------------
@@ -157,7 +147,7 @@ class Runner:
         phone, phone_hash = self.identify(request.phone)
         fingerprint = hashlib.sha256(request.text.encode()).hexdigest()[:24]
         recent = self.turns.recent(request.session_id)
-        if recent is not None and _follows(recent.answered, request.text):
+        if recent is not None and self.ussd.follows(recent.answered, request.text):
             # This process probably wrote the session's state last: try the turn without
             # reading. A state that answered an earlier screen than the one before this
             # request is surely stale (another process served her since), so skip it.
@@ -169,10 +159,10 @@ class Runner:
             snapshot = self.turns.read(request.session_id, phone_hash, fingerprint)
             if snapshot.reply is not None:
                 log.info("ussd session=%s repeated request: same screen", request.session_id)
-                return UssdReply.from_body(snapshot.reply)
+                return UssdReply(snapshot.reply)
             if snapshot.raw_state is None and snapshot.seen:
                 # Seen before, state gone: it ended or expired. Do not start over mid-menu.
-                return UssdReply(self.texts(snapshot.language)["expired"], True)
+                return UssdReply(self.ussd.render(self.texts(snapshot.language)["expired"], True))
             reply = self._ussd_turn(request, phone, phone_hash, fingerprint, snapshot)
             if reply is not None:
                 return reply
@@ -187,21 +177,22 @@ class Runner:
             turn, state, resumed_from = self._open_ussd(request, phone, phone_hash, snapshot)
         else:
             state = json.loads(snapshot.raw_state)
-            typed = at.new_input(state.get("_text"), request.text)
+            typed = self.ussd.new_input(state.get("_text"), request.text)
             flow = self.flow_of(state)
             turn = show(flow, state, self.environment()) if typed is None \
                 else resume(flow, state, typed, self.environment())
             turn, state, records = self._carry_over(turn, state, f"ussd:{request.session_id}")
         state["_text"] = request.text
-        reply = UssdReply(turn.reply.text, turn.reply.final,
+        final = turn.reply.final
+        reply = UssdReply(self.ussd.render(turn.reply.text, final),
                           state.get("step") or state.get("status"))
         settings = self.settings
         if turn.events:
             records.append(ingest.record_json(self.context(state), turn.events))
         written = self.turns.commit(
             request.session_id, phone_hash, expected=snapshot.raw_state,
-            state=None if reply.final else _dump(state), fingerprint=fingerprint,
-            reply=("END " if reply.final else "CON ") + reply.text,
+            state=None if final else _dump(state), fingerprint=fingerprint,
+            reply=reply.body,
             state_ttl=settings.ussd_session_ttl + settings.ussd_resume_window,
             replies_ttl=REPLIES_TTL, dropped_ttl=max(settings.ussd_resume_window, 1),
             records=records, events_key=ingest.EVENTS_KEY, flush_key=ingest.PENDING_KEY,
@@ -211,7 +202,7 @@ class Runner:
             opted_out=ev.has(turn.events, ev.OPTED_OUT),
             answered=request.text)
         if isinstance(written, str):  # a repeat of an answered request: the same screen
-            return UssdReply.from_body(written)
+            return UssdReply(written)
         if not written:
             return None
         if written == 2:
@@ -229,8 +220,7 @@ class Runner:
             if old and old.get("status") == "active":
                 turn = show(self.flow_of(old), old, self.environment())
                 return turn, {**old, **turn.state}, snapshot.dropped
-        _, extension, _ = at.split_service_code(
-            request.service_code, request.text, base_codes=self.settings.at_ussd_base_codes)
+        extension = self.ussd.center_extension(request)
         center = self.services.directory.by_extension(extension) if extension else None
         if extension and center is None:
             center = self.services.directory.by_code(extension)
@@ -383,12 +373,3 @@ def _identify(vault: Any, raw_phone: str) -> tuple[str, str]:
 
 def _dump(state: dict[str, Any]) -> str:
     return json.dumps(state, separators=(",", ":"), ensure_ascii=False)
-
-
-def _follows(answered: str, text: str) -> bool:
-    """Whether `text` is the request after (or a repeat of) the one that got `answered`.
-
-    AT's text grows by one `*`-separated input per screen. A free-text answer holding `*`
-    fails this test too: the turn then reads the state first, which is merely slower.
-    """
-    return text == answered or text.rpartition("*")[0] == answered

@@ -11,10 +11,10 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable
-from decimal import Decimal
 
 import sqlalchemy as sa
 
+from gateway.channels import registry
 from gateway.channels.base import LogSender, SmsSender, mask_phone
 from gateway.db import session_scope
 from gateway.errors import PhoneTokenError, RecipientOptedOutError, SendError
@@ -33,12 +33,6 @@ CLAIM_TTL = 5 * SEND_TIMEOUT
 MAX_SLEEP = 2.0  # a longer wait for the rate limit gives the worker back (job rescheduled)
 EARLY_TOLERANCE = dt.timedelta(seconds=1)
 
-# Rough prices per segment, used when the provider's answer has none (Twilio's price
-# arrives later). For budgeting only: "~" marks an estimate.
-COST_PER_SEGMENT = {
-    "africastalking": ("XOF", Decimal("15")),
-    "twilio": ("USD", Decimal("0.2")),
-}
 
 
 def limiter_for(services: Services) -> RedisRateLimiter:
@@ -194,7 +188,8 @@ def _file_failure(services: Services, message_id: int, status: MessageStatus,
 
 
 def _estimate(provider: str, segments: int) -> str | None:
-    price = COST_PER_SEGMENT.get(provider)
+    # The provider's rough price, when its answer has none: "~" marks an estimate.
+    price = registry.cost_per_segment(provider)
     if price is None:
         return None
     currency, amount = price

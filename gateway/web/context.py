@@ -7,17 +7,21 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
+from gateway.channels.base import Provider
 from gateway.runner import Runner
 from gateway.services import Services
 
 SERVICES = "kuma"
 RUNNER = "kuma_runner"
+PROVIDERS = "kuma_providers"
 
 
-def init_app(app: Flask, services: Services, runner: Runner) -> None:
-    """Register a process's services and runner on `app`."""
+def init_app(app: Flask, services: Services, runner: Runner,
+             providers: dict[str, Provider]) -> None:
+    """Register a process's services, runner and configured providers on `app`."""
     app.extensions[SERVICES] = services
     app.extensions[RUNNER] = runner
+    app.extensions[PROVIDERS] = providers
 
 
 def services_of(app: Flask) -> Services:
@@ -33,3 +37,8 @@ def services() -> Services:
 def runner() -> Runner:
     """Return the runner of the app handling the current request."""
     return current_app.extensions[RUNNER]
+
+
+def providers() -> dict[str, Provider]:
+    """Return the configured providers of the app handling the current request, by name."""
+    return current_app.extensions[PROVIDERS]
