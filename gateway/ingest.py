@@ -18,11 +18,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 import redis
 import rq
 from rq import Retry
+
+from gateway.store import EventsList
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,8 @@ BUSY = 100  # records filed by a flush that make it "under load"
 # How long a scheduled flush holds off the webhooks' own flush jobs: should RQ's scheduler
 # be slow or absent, a webhook (or the minute sweep) queues a flush after this anyway.
 SCHEDULED_HOLD_SECONDS = 10
+# The list as a USSD turn's compare-and-set appends to it, in the same Lua script.
+EVENTS = EventsList(EVENTS_KEY, PENDING_KEY, LOCK_SECONDS)
 
 # Move up to ARGV[1] records from the head of KEYS[1] to KEYS[2], atomically; return them.
 _TAKE_BATCH = """
@@ -68,17 +73,18 @@ return 0
 """
 
 
-def record_json(context: dict[str, Any], events: list[dict[str, Any]],
-                reply: dict[str, Any] | None = None) -> str:
+def record(context: dict[str, Any], events: list[dict[str, Any]],
+           reply: dict[str, Any] | None = None) -> str:
     """Return one turn's record as it is stored in the list."""
-    record = {"context": context, "events": events, "reply": reply}
-    return json.dumps(record, separators=(",", ":"), ensure_ascii=False)
+    payload = {"context": context, "events": events, "reply": reply}
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
 
 
-def push(pipe: Any, context: dict[str, Any], events: list[dict[str, Any]],
-         reply: dict[str, Any] | None = None) -> None:
-    """Append one turn's events to the list, inside the caller's Redis transaction."""
-    pipe.rpush(EVENTS_KEY, record_json(context, events, reply))
+def append(pipe: Any, records: Iterable[str]) -> None:
+    """Append records to the list, inside the caller's Redis transaction (or at once)."""
+    records = list(records)
+    if records:
+        pipe.rpush(EVENTS_KEY, *records)
 
 
 def queue_flush(queue: rq.Queue) -> None:

@@ -28,7 +28,7 @@ from gateway.engine.session import (Environment, Trigger, Turn, end, opt_in, opt
 from gateway.errors import (ChannelRequestError, EngineUsageError, PhoneNumberError,
                             SessionBusyError)
 from gateway.services import Services
-from gateway.store import UssdSnapshot, UssdTurns
+from gateway.store import Outcome, UssdLifetimes, UssdSnapshot, UssdTurns, UssdWrite
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,10 @@ class Runner:
         self.services = services
         self.settings = services.settings
         self.store = services.store
-        self.turns = UssdTurns(services.store)
+        settings = services.settings
+        self.turns = UssdTurns(services.store, events=ingest.EVENTS, lifetimes=UssdLifetimes(
+            state=settings.ussd_session_ttl + settings.ussd_resume_window,
+            replies=REPLIES_TTL, dropped=max(settings.ussd_resume_window, 1)))
         self.ussd = ussd or registry.ussd_provider(services.settings)
         self.clock = clock
 
@@ -113,7 +116,7 @@ class Runner:
         if not turn.restart:
             return turn, {**state, **turn.state}, []
         split = ev.index_of(turn.events, ev.SESSION_STARTED)
-        closing = ingest.record_json(self.context(state), turn.events[:split])
+        closing = self.record(state, turn.events[:split])
         fresh = {**state, **turn.state, "_key": f"{key_prefix}:{uuid.uuid4().hex[:8]}",
                  "_started": self.clock().isoformat()}
         return Turn(turn.state, turn.reply, turn.events[split:]), fresh, [closing]
@@ -126,11 +129,10 @@ class Runner:
                      _started=self.clock().isoformat())
         return state
 
-    def enqueue_events(self, pipe: Any, state: dict[str, Any], events: list[dict],
-                       reply: dict[str, Any] | None = None) -> None:
-        """Add the events (and an SMS reply) to the ingest list, in the state's transaction."""
-        if events or reply is not None:
-            ingest.push(pipe, self.context(state), events, reply)
+    def record(self, state: dict[str, Any], events: list[dict],
+               reply: dict[str, Any] | None = None) -> str:
+        """Return the record that files a turn's events (and an SMS reply) for the worker."""
+        return ingest.record(self.context(state), events, reply)
 
     def remember(self, phone_hash: str, state: dict[str, Any], events: list[dict]) -> None:
         """Keep the contact's language and centre in Redis for her next session."""
@@ -186,26 +188,20 @@ class Runner:
         final = turn.reply.final
         reply = UssdReply(self.ussd.render(turn.reply.text, final),
                           state.get("step") or state.get("status"))
-        settings = self.settings
         if turn.events:
-            records.append(ingest.record_json(self.context(state), turn.events))
-        written = self.turns.commit(
+            records.append(self.record(state, turn.events))
+        committed = self.turns.commit(UssdWrite(
             request.session_id, phone_hash, expected=snapshot.raw_state,
-            state=None if final else _dump(state), fingerprint=fingerprint,
-            reply=reply.body,
-            state_ttl=settings.ussd_session_ttl + settings.ussd_resume_window,
-            replies_ttl=REPLIES_TTL, dropped_ttl=max(settings.ussd_resume_window, 1),
-            records=records, events_key=ingest.EVENTS_KEY, flush_key=ingest.PENDING_KEY,
-            flush_ttl=ingest.LOCK_SECONDS, resumed_from=resumed_from,
+            state=None if final else _dump(state), fingerprint=fingerprint, reply=reply.body,
+            answered=request.text, records=tuple(records), resumed_from=resumed_from,
             language=ev.first_value(turn.events, ev.LANGUAGE_CHOSEN, "language"),
             center=ev.first_value(turn.events, ev.CENTER_IDENTIFIED, "center"),
-            opted_out=ev.has(turn.events, ev.OPTED_OUT),
-            answered=request.text)
-        if isinstance(written, str):  # a repeat of an answered request: the same screen
-            return UssdReply(written)
-        if not written:
+            opted_out=ev.has(turn.events, ev.OPTED_OUT)))
+        if committed.outcome is Outcome.ANSWERED:  # a repeat of an answered request
+            return UssdReply(committed.screen)
+        if committed.outcome is Outcome.STALE:
             return None
-        if written == 2:
+        if committed.flush_needed:
             ingest.queue_flush(self.services.queue)
         if resumed_from:
             log.info("ussd session=%s resumes dropped session %s", request.session_id,
@@ -243,7 +239,7 @@ class Runner:
         # The state stays for the resume window: dialling again brings her back to it, and
         # the session_resumed event then sets the session active again.
         turn = end(self.flow_of(state), state, "abandoned", self.environment())
-        ingest.push(self.services.redis, self.context(state), turn.events)
+        ingest.append(self.services.redis, [self.record(state, turn.events)])
         ingest.kick(self.services.redis, self.services.queue)
 
     # --- SMS ------------------------------------------------------------------------------
@@ -264,8 +260,8 @@ class Runner:
                     pipe.multi()
                     pipe.set(seen_key, "1", ex=INBOUND_SEEN_TTL)
                     self.services.queue.enqueue_call(
-                        STAFF_JOB, args=(message.provider, message.message_id,
-                                                     phone_hash, message.text),
+                        STAFF_JOB, args=(message.provider, message.message_id, phone_hash,
+                                         message.text),
                         pipeline=pipe, description="staff visit command")
                     pipe.execute()
                 return True
@@ -288,9 +284,9 @@ class Runner:
                     self.store.set_opted_out(phone_hash, False, pipe=pipe)
                 if state.get("_invited"):
                     self.store.forget_invitation(phone_hash, pipe=pipe)  # answered
-                for record in closing:
-                    pipe.rpush(ingest.EVENTS_KEY, record)
-                self.enqueue_events(pipe, state, turn.events, reply)
+                if turn.events or reply is not None:
+                    closing.append(self.record(state, turn.events, reply))
+                ingest.append(pipe, closing)
                 pipe.execute()
             ingest.kick(self.services.redis, self.services.queue)
         self.remember(phone_hash, state, turn.events)

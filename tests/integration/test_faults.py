@@ -23,7 +23,7 @@ from gateway import ingest
 from gateway.app import create_app
 from gateway.models import Answer, SurveySession
 from gateway.services import Services
-from gateway.store import UssdTurns
+from gateway.store import Outcome, UssdTurns
 from tests.integration.test_ussd_conversations import dial, play
 
 # fr, consent, delivery visit, then the questions up to the comment (left unanswered)
@@ -236,12 +236,13 @@ def test_a_process_that_served_an_earlier_screen_reads_before_it_answers(setting
                                                                         monkeypatch):
     # Its own copy of the session is a screen behind: trying it would only be refused,
     # after running the engine for nothing.
-    outcomes: list[int | str] = []
+    outcomes: list[Outcome] = []
     commit = UssdTurns.commit
 
     def counted(self, *args, **kwargs):
-        outcomes.append(commit(self, *args, **kwargs))
-        return outcomes[-1]
+        committed = commit(self, *args, **kwargs)
+        outcomes.append(committed.outcome)
+        return committed
 
     monkeypatch.setattr(UssdTurns, "commit", counted)
     first = create_app(settings, services=Services.build(settings)).test_client()
@@ -250,7 +251,7 @@ def test_a_process_that_served_an_earlier_screen_reads_before_it_answers(setting
     dial(second, "ATUid_behind", INPUTS[0])
     screen = dial(first, "ATUid_behind", "*".join(INPUTS[:2]))
     assert screen.startswith("CON ")
-    assert len(outcomes) == 3 and 0 not in outcomes  # each written at the first try
+    assert outcomes == [Outcome.WRITTEN] * 3  # each written at the first try
 
 
 def test_two_web_processes_taking_turns_on_one_session_stay_in_step(settings, services,
