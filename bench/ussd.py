@@ -166,7 +166,7 @@ def prepare_kuma(args, var: Path) -> dict:
 def drained(env: dict, expected_answers: int, timeout: float = 300) -> tuple[float, int]:
     import redis
 
-    from gateway import ingest
+    from gateway import eventlog
 
     client = redis.Redis.from_url(env["REDIS_URL"])
     engine = sa.create_engine(env["DATABASE_URL"])
@@ -175,7 +175,7 @@ def drained(env: dict, expected_answers: int, timeout: float = 300) -> tuple[flo
     while time.perf_counter() - started < timeout:
         with engine.connect() as connection:
             count = connection.exec_driver_sql("SELECT count(*) FROM answers").scalar()
-        if count >= expected_answers and not ingest.waiting(client):
+        if count >= expected_answers and not eventlog.waiting(client):
             break
         time.sleep(0.2)
     engine.dispose()

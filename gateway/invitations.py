@@ -29,7 +29,7 @@ from gateway.services import Services
 from gateway.sms import outbox
 from gateway.sms.outbox import AfterCommit
 from gateway.sql import insert_ignore
-from gateway.store import SessionStore
+from gateway.session_store import SessionStore
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import rq
 
-from gateway import centers, ingest, invitations, summaries, upkeep
+from gateway import center_import, eventlog, invitations, summaries, upkeep
 from gateway.services import for_worker
 from gateway.sms import delivery, send, senders
 
@@ -42,8 +42,8 @@ def record_delivery(provider: str, message_id: str, status: str, error_code: str
 def flush_events() -> int:
     """File every waiting session event in batches; return how many records were filed."""
     job = rq.get_current_job()
-    return ingest.drain(for_worker(), owner=job.id if job else secrets.token_hex(8),
-                        linger=ingest.LINGER_SECONDS)
+    return eventlog.drain(for_worker(), owner=job.id if job else secrets.token_hex(8),
+                        linger=eventlog.LINGER_SECONDS)
 
 
 def staff_sms(provider: str, message_id: str, phone_hash: str, text: str) -> str | None:
@@ -59,7 +59,7 @@ def sweep_sessions() -> dict[str, int]:
 
 def refresh_directory() -> int:
     """Copy the centres and staff phones from SQL into the webhooks' Redis directory."""
-    return centers.refresh_directory(for_worker())
+    return center_import.refresh_directory(for_worker())
 
 
 def send_summaries(week: str | None = None) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 For each request: take the session's lock, load its state, run the engine, and then in one
 Redis transaction save the new state, remember the reply (a repeated request gets the same
 screen) and enqueue the events for the worker. Nothing here touches SQL: answers reach the
-database through `gateway.ingest` (a Redis list drained in batches by a job), idempotently.
+database through `gateway.eventlog` (a Redis list drained in batches by a job), idempotently.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
-from gateway import ingest, keywords, metrics, phones
+from gateway import eventlog, keywords, metrics, phones
 from gateway.channels import registry
 from gateway.channels.base import InboundSms, UssdProvider, UssdRequest, UssdSessionEnded
 from gateway.engine import events as ev
@@ -28,7 +28,7 @@ from gateway.engine.session import (Environment, Trigger, Turn, end, opt_in, opt
 from gateway.errors import (ChannelRequestError, EngineUsageError, PhoneNumberError,
                             SessionBusyError)
 from gateway.services import Services
-from gateway.store import Outcome, UssdLifetimes, UssdSnapshot, UssdTurns, UssdWrite
+from gateway.session_store import Outcome, UssdLifetimes, UssdSnapshot, UssdTurns, UssdWrite
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class Runner:
         self.settings = services.settings
         self.store = services.store
         settings = services.settings
-        self.turns = UssdTurns(services.store, events=ingest.EVENTS, lifetimes=UssdLifetimes(
+        self.turns = UssdTurns(services.store, events=eventlog.EVENTS, lifetimes=UssdLifetimes(
             state=settings.ussd_session_ttl + settings.ussd_resume_window,
             replies=REPLIES_TTL, dropped=max(settings.ussd_resume_window, 1)))
         self.ussd = ussd or registry.ussd_provider(services.settings)
@@ -132,7 +132,7 @@ class Runner:
     def record(self, state: dict[str, Any], events: list[dict],
                reply: dict[str, Any] | None = None) -> str:
         """Return the record that files a turn's events (and an SMS reply) for the worker."""
-        return ingest.record(self.context(state), events, reply)
+        return eventlog.record(self.context(state), events, reply)
 
     def remember(self, phone_hash: str, state: dict[str, Any], events: list[dict]) -> None:
         """Keep the contact's language and centre in Redis for her next session."""
@@ -202,7 +202,7 @@ class Runner:
         if committed.outcome is Outcome.STALE:
             return None
         if committed.flush_needed:
-            ingest.queue_flush(self.services.queue)
+            eventlog.queue_flush(self.services.queue)
         if resumed_from:
             log.info("ussd session=%s resumes dropped session %s", request.session_id,
                      resumed_from)
@@ -239,8 +239,8 @@ class Runner:
         # The state stays for the resume window: dialling again brings her back to it, and
         # the session_resumed event then sets the session active again.
         turn = end(self.flow_of(state), state, "abandoned", self.environment())
-        ingest.append(self.services.redis, [self.record(state, turn.events)])
-        ingest.kick(self.services.redis, self.services.queue)
+        eventlog.append(self.services.redis, [self.record(state, turn.events)])
+        eventlog.kick(self.services.redis, self.services.queue)
 
     # --- SMS ------------------------------------------------------------------------------
 
@@ -286,9 +286,9 @@ class Runner:
                     self.store.forget_invitation(phone_hash, pipe=pipe)  # answered
                 if turn.events or reply is not None:
                     closing.append(self.record(state, turn.events, reply))
-                ingest.append(pipe, closing)
+                eventlog.append(pipe, closing)
                 pipe.execute()
-            ingest.kick(self.services.redis, self.services.queue)
+            eventlog.kick(self.services.redis, self.services.queue)
         self.remember(phone_hash, state, turn.events)
         log.info("sms session=%s step=%s final=%s", state["_key"], state.get("step"),
                  turn.reply.final)

@@ -7,7 +7,7 @@ import logging
 
 import sqlalchemy as sa
 
-from gateway import ingest
+from gateway import eventlog
 from gateway.db import session_scope
 from gateway.models import SessionStatus, SurveySession
 from gateway.services import Services
@@ -22,8 +22,8 @@ def sweep_sessions(services: Services, *, now: dt.datetime) -> dict[str, int]:
     Also makes sure waiting events get filed and queued SMS get sent, should a process
     have died between saving them and queueing their job.
     """
-    if ingest.waiting(services.redis):
-        ingest.kick(services.redis, services.queue)
+    if eventlog.waiting(services.redis):
+        eventlog.kick(services.redis, services.queue)
     with session_scope(services.sessionmaker) as db:
         outbox.redispatch_stale(db, services.queue, now=now)
     return sweep(services, now=now)

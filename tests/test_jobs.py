@@ -10,7 +10,7 @@ from pathlib import Path
 
 import gateway
 import gateway.jobs
-from gateway.scheduler import build_tasks
+from gateway.periodic import build_tasks
 
 ROOT = Path(__file__).resolve().parent.parent
 # A job name written out: in the index's namespace, or given to an enqueue call.

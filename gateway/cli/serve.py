@@ -75,7 +75,7 @@ def serve(host: str, port: int) -> None:
 
     from gateway import db
     from gateway.app import create_app
-    from gateway.centers import refresh_directory
+    from gateway.center_import import refresh_directory
 
     settings = _settings()
     try:
@@ -209,7 +209,7 @@ def worker(niceness: int) -> None:
 def scheduler(niceness: int) -> None:
     """Run the scheduler: enqueue weekly summaries, session sweeps and directory refreshes."""
     os.nice(niceness)
-    from gateway.scheduler import run_scheduler
+    from gateway.periodic import run_scheduler
 
     settings = _settings()
     services = _build(lambda: Services.build(settings, load_flows=False))

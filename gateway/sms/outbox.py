@@ -21,7 +21,7 @@ import sqlalchemy.orm as so
 from gateway.engine import gsm
 from gateway.models import MessagePurpose, MessageStatus, OutboundMessage
 from gateway.sql import insert_ignore
-from gateway.store import SessionStore
+from gateway.session_store import SessionStore
 
 log = logging.getLogger(__name__)
 

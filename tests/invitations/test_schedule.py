@@ -8,7 +8,7 @@ import zoneinfo
 
 import pytest
 
-from gateway import invitations, store
+from gateway import invitations, session_store
 from gateway.sms import send
 from gateway.channels.base import LogSender
 from gateway.db import session_scope
@@ -158,7 +158,7 @@ def test_a_sent_invitation_tells_the_runner_its_centre_and_flow(services):
 
     key = services.store.key("invitation", phone_hash=services.vault.hash(PHONE))
     assert json.loads(services.redis.get(key)) == {"center": "07", "flow": "maternal_care"}
-    assert 0 < services.redis.ttl(key) <= store.INVITATION_TTL
+    assert 0 < services.redis.ttl(key) <= session_store.INVITATION_TTL
     with session_scope(services.sessionmaker) as db:
         assert db.get(Invitation, invitation.id).status is InvitationStatus.SENT
 

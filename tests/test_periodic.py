@@ -10,10 +10,10 @@ from collections.abc import Iterator
 import pytest
 import rq
 
-from gateway import scheduler
+from gateway import periodic
 from gateway.db import session_scope
 from gateway.models import Center
-from gateway.scheduler import Every, Task, Weekly, build_tasks, due_slots, fire, run_scheduler
+from gateway.periodic import Every, Task, Weekly, build_tasks, due_slots, fire, run_scheduler
 from gateway.services import Services, for_worker
 from gateway.settings import Settings
 
@@ -208,5 +208,5 @@ def test_scheduled_summaries_job_accepts_what_the_scheduler_sends(
 
 
 def test_slot_key_names_task_and_utc_minute(tasks: list[Task]) -> None:
-    assert scheduler.slot_key(tasks[1], dt.datetime(2025, 1, 6, 9, 0, tzinfo=BAMAKO)) \
+    assert periodic.slot_key(tasks[1], dt.datetime(2025, 1, 6, 9, 0, tzinfo=BAMAKO)) \
         == "kuma:schedule:sweep_sessions:20250106T0900Z"

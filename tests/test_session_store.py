@@ -15,7 +15,7 @@ import redis
 from gateway import redis_connection
 from gateway.errors import SessionBusyError, SettingsError
 from gateway.settings import Settings
-from gateway.store import (CONTACT_TTL, EventsList, Outcome, SessionStore, UssdLifetimes,
+from gateway.session_store import (CONTACT_TTL, EventsList, Outcome, SessionStore, UssdLifetimes,
                            UssdTurns, UssdWrite)
 
 

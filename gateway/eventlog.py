@@ -25,7 +25,7 @@ import redis
 import rq
 from rq import Retry
 
-from gateway.store import EventsList
+from gateway.session_store import EventsList
 
 log = logging.getLogger(__name__)
 
