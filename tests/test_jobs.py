@@ -6,6 +6,8 @@ import importlib
 import inspect
 import pkgutil
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import gateway
@@ -61,3 +63,12 @@ def test_every_function_of_the_index_is_a_short_entry_point():
     assert len(functions) == 7
     assert [f.__name__ for f in functions
             if len(inspect.getsource(f).splitlines()) > 10 or not f.__doc__] == []
+
+
+def test_a_worker_that_imports_the_index_knows_every_follow_up_of_a_sent_sms():
+    # The outbox never imports the owners of message purposes; the index does, for workers.
+    script = ("import gateway.jobs\nfrom gateway.sms import outbox\n"
+              "print(sorted(purpose.value for purpose in outbox._FOLLOW_UPS))")
+    found = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                           check=True, cwd=ROOT)
+    assert found.stdout.split() == ["['invitation']"]

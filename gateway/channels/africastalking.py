@@ -369,10 +369,13 @@ def _send_result(answer: object, masked: str) -> SendResult:
 
 WEBHOOKS = (
     Webhook("ussd_events", "ussd/events", "ussd_ended", parse_ussd_event,
-            "Take AT's notice that a USSD session ended (Success, Incomplete or Failed)."),
+            "Take AT's notice that a USSD session ended (Success, Incomplete or Failed).",
+            "USSD end-of-session events"),
     Webhook("sms", "sms", "sms", parse_sms,
-            "Take an incoming SMS; the reply goes out as an outbound SMS from the worker."),
-    Webhook("delivery", "delivery", "delivery", parse_delivery, "Take an AT delivery report."),
+            "Take an incoming SMS; the reply goes out as an outbound SMS from the worker.",
+            "incoming SMS"),
+    Webhook("delivery", "delivery", "delivery", parse_delivery, "Take an AT delivery report.",
+            "SMS delivery reports"),
 )
 
 
@@ -380,6 +383,7 @@ class AfricasTalking:
     """Africa's Talking as Settings configure it: webhooks, USSD and sending."""
 
     name = PROVIDER
+    title = "Africa's Talking"
     webhooks = WEBHOOKS
     ussd_path = "/webhooks/africastalking/ussd"
     ussd_endpoint = "webhooks.africastalking_ussd"  # its name in metrics and logs
@@ -387,6 +391,20 @@ class AfricasTalking:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+
+    def callbacks(self, base: str) -> list[tuple[str, str]]:
+        """Return (label, URL) of every callback, each with the webhook token if set."""
+        token = self.settings.at_webhook_token
+        query = f"?token={token}" if token else ""
+        return [("USSD callback", f"{base}{self.ussd_path}{query}"),
+                *((hook.label, f"{base}/webhooks/{PROVIDER}/{hook.path}{query}")
+                  for hook in WEBHOOKS)]
+
+    def warning(self) -> str | None:
+        """Say so when AT's callbacks are not authenticated."""
+        if self.settings.at_webhook_token:
+            return None
+        return "AT_WEBHOOK_TOKEN is not set: Africa's Talking callbacks are not authenticated"
 
     def authenticate(self, request: WebhookRequest) -> None:
         """Raise AuthenticationError unless the request has our token and comes from AT."""

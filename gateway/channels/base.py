@@ -168,6 +168,7 @@ class Webhook:
     kind: WebhookKind
     parse: Callable[[Mapping[str, str]], InboundSms | DeliveryReport | UssdSessionEnded]
     doc: str
+    label: str  # as `gateway serve` lists it, for whoever configures the provider
     answer: Acknowledgement = OK
 
 
@@ -175,8 +176,17 @@ class Provider(Protocol):
     """One provider, configured from Settings: its webhooks, authentication and sending."""
 
     name: str
+    title: str  # for people: "Africa's Talking"
     webhooks: tuple[Webhook, ...]
     cost_per_segment: tuple[str, Decimal] | None  # an estimate when its answer has none
+
+    def callbacks(self, base: str) -> list[tuple[str, str]]:
+        """Return (label, URL) of every callback to configure at the provider."""
+        ...  # pragma: no cover
+
+    def warning(self) -> str | None:
+        """Return what is unsafe in this configuration, for `gateway serve` to say."""
+        ...  # pragma: no cover
 
     def authenticate(self, request: WebhookRequest) -> None:
         """Raise AuthenticationError unless the request is the provider's."""

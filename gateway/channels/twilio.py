@@ -236,8 +236,9 @@ def _send_error(exc: TwilioRestException, masked: str) -> SendError:
 WEBHOOKS = (
     Webhook("sms", "sms", "sms", parse_sms,
             "Take an incoming Twilio SMS; answer with empty TwiML (the reply is sent by a job).",
-            answer=Acknowledgement(render_twiml(), "text/xml")),
-    Webhook("status", "status", "delivery", parse_status, "Take a Twilio status callback."),
+            "incoming SMS (A message comes in)", Acknowledgement(render_twiml(), "text/xml")),
+    Webhook("status", "status", "delivery", parse_status, "Take a Twilio status callback.",
+            "status callback"),
 )
 
 
@@ -245,11 +246,20 @@ class Twilio:
     """Twilio as Settings configure it: signed webhooks and sending."""
 
     name = PROVIDER
+    title = "Twilio"
     webhooks = WEBHOOKS
     cost_per_segment = ("USD", Decimal("0.2"))  # the price arrives later, in the callback
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+
+    def callbacks(self, base: str) -> list[tuple[str, str]]:
+        """Return (label, URL) of every callback; Twilio signs them, no token needed."""
+        return [(hook.label, f"{base}/webhooks/{PROVIDER}/{hook.path}") for hook in WEBHOOKS]
+
+    def warning(self) -> str | None:
+        """Nothing to say: an unsigned request is refused."""
+        return None
 
     def authenticate(self, request: WebhookRequest) -> None:
         """Raise AuthenticationError unless Twilio signed the request."""

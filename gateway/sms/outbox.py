@@ -4,7 +4,8 @@
 second copy impossible: a summary per centre, week and recipient, a reply per inbound SMS);
 `dispatch_after_commit` enqueues the send jobs once that transaction has committed.
 What a message's purpose owes after it is sent or given up (an invitation marked sent) is
-its owner's `FollowUp`, registered here with `follow_up`: the outbox never imports it.
+its owner's `FollowUp`, registered here with `follow_up` when its module is imported: the
+outbox never imports it, and `gateway.jobs` imports every owner, so a worker knows them all.
 """
 
 from __future__ import annotations
