@@ -65,11 +65,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder, private_redis(args):
         env = prepare_kuma(args, Path(folder))
         played = play_sessions(env, args.sessions)
-        from gateway import ingest
+        from gateway import eventlog
         import redis
 
         client = redis.Redis.from_url(env["REDIS_URL"])
-        waiting = ingest.waiting(client)
+        waiting = eventlog.waiting(client)
         print(f"played {args.sessions} sessions ({args.sessions * 13} requests) in "
               f"{played:.1f} s; {waiting} event records wait for the worker")
         engine = sa.create_engine(env["DATABASE_URL"])
@@ -78,7 +78,7 @@ def main() -> None:
                                   cwd=ROOT, start_new_session=True,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            while ingest.waiting(client):
+            while eventlog.waiting(client):
                 time.sleep(0.05)
                 if time.perf_counter() - started > 1800:
                     raise SystemExit("the worker did not finish within 30 minutes")

@@ -5,7 +5,7 @@
 
 Reuses the `kuma_bench` database of bench/reports.py (1,500 centres × 52 weeks of answers,
 built on first use), gives every centre one summary recipient (French or Bambara), removes
-the summaries an earlier run queued, then times `reports.weekly.send_summaries`: a dry run,
+the summaries an earlier run queued, then times `gateway.summaries.send_summaries`: a dry run,
 the real run (compose, queue 1,500 OutboundMessages, enqueue 1,500 RQ send jobs) and a
 second run (every summary already sent). Target: the real run under 30 s.
 
@@ -31,7 +31,7 @@ from gateway import db, redis_connection  # noqa: E402
 from gateway.phones import PhoneVault  # noqa: E402
 from gateway.services import Services  # noqa: E402
 from gateway.settings import Settings  # noqa: E402
-from reports.weekly import send_summaries  # noqa: E402
+from gateway.summaries import send_summaries  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SECRET = "bench-secret"

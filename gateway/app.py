@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 
 from flask import Flask
 
+from gateway.channels import registry
 from gateway.runner import Runner
 from gateway.services import Services
 from gateway.settings import Settings, ensure_secret_key
+from gateway.web import api, context, health, webhooks
 from gateway.web.ussd import UssdEndpoint
 
 log = logging.getLogger(__name__)
 
 BLUEPRINTS = (
-    "gateway.web.webhooks:blueprint",
-    "gateway.web.health:blueprint",
-    "gateway.web.api:blueprint",
+    webhooks.blueprint,
+    health.blueprint,
+    api.blueprint,
 )
 
 
@@ -31,17 +32,12 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     # No SECRET_KEY for Flask: nothing here uses cookie sessions (the API takes bearer
     # tokens), and without it Flask skips building a signed-cookie serializer per request.
     app.config.update(MAX_CONTENT_LENGTH=64 * 1024)
-    services = app.extensions["kuma"] = services or Services.build(settings)
-    for target in BLUEPRINTS:
-        module_name, attribute = target.split(":")
-        app.register_blueprint(getattr(importlib.import_module(module_name), attribute))
-    runner = app.extensions["kuma_runner"] = Runner(services)
+    services = services or Services.build(settings)
+    runner = Runner(services)
+    context.init_app(app, services, runner, registry.build(settings))
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
     # The USSD webhook is answered beneath Flask: see gateway.web.ussd.
     app.wsgi_app = UssdEndpoint(runner, app.wsgi_app,  # type: ignore[method-assign]
                                 max_body=app.config["MAX_CONTENT_LENGTH"])
     return app
-
-
-def services_of(app: Flask) -> Services:
-    """Return the services an app was built with."""
-    return app.extensions["kuma"]

@@ -16,11 +16,12 @@ from typing import Any, Iterable
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from gateway import outbox
 from gateway.db import session_scope
+from gateway.engine import events as ev
 from gateway.models import (Answer, Center, Contact, MessagePurpose, SessionStatus,
                             SurveySession, iso_week)
 from gateway.phones import mask_numbers_in_text
+from gateway.sms import outbox
 from gateway.sql import insert_many_ignore
 
 log = logging.getLogger(__name__)
@@ -114,23 +115,23 @@ class _Batch:
               session: SurveySession | None) -> None:
         kind = event["type"]
         at = dt.datetime.fromisoformat(event["at"])
-        if kind == "opted_out":
+        if kind == ev.OPTED_OUT:
             contact.opted_out_at = contact.opted_out_at or at
-        elif kind == "opted_in":
+        elif kind == ev.OPTED_IN:
             contact.opted_out_at = None
         elif session is None:
             return
-        elif kind == "language_chosen":
+        elif kind == ev.LANGUAGE_CHOSEN:
             session.language = contact.language = event["language"]
-        elif kind == "center_identified":
+        elif kind == ev.CENTER_IDENTIFIED:
             session.center_id = contact.center_id = self.center_id(event["center"])
             self.recenter.add(session.id)
-        elif kind == "answer_given":
+        elif kind == ev.ANSWER_GIVEN:
             self.answer(event, session, at)
-        elif kind == "session_ended":
+        elif kind == ev.SESSION_ENDED:
             if session.status not in FINAL:
                 session.status, session.ended_at = SessionStatus(event["status"]), at
-        elif kind == "session_resumed":
+        elif kind == ev.SESSION_RESUMED:
             if session.status not in FINAL:
                 session.status, session.ended_at = SessionStatus.ACTIVE, None
         if session is not None and session.center_id and contact.center_id is None:

@@ -4,37 +4,35 @@ Staff invite a mother from the command line (`gateway invite`) or by SMS from a 
 staff phone: `VISITE 76123456` in French, `TAALI 76123456` in Bambara ("taali", going: the
 visit made). The invitation SMS goes out `INVITATION_DELAY` minutes after the visit, moved
 out of the quiet hours, at most once per contact per `INVITATION_MIN_INTERVAL` days, and
-never to an opted-out contact. When it is sent, `kuma:invitation:<phone hash>` tells the
-runner which centre and flow her reply starts.
+never to an opted-out contact. When it is sent, the store remembers for her phone which
+centre and flow her reply starts (`SessionStore.remember_invitation`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import logging
-import re
 import zoneinfo
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from gateway import i18n, outbox, phones
+from gateway import i18n, keywords, phones
 from gateway.i18n import N_
 from gateway.db import session_scope
-from gateway.engine import gsm, inputs
+from gateway.engine import gsm
 from gateway.errors import ArgumentError, NotFoundError, PhoneNumberError
 from gateway.models import (Center, Contact, Invitation, InvitationStatus, MessagePurpose,
                             MessageStatus, OutboundMessage, StaffPhone, utcnow)
 from gateway.services import Services
+from gateway.sms import outbox
+from gateway.sms.outbox import AfterCommit
 from gateway.sql import insert_ignore
+from gateway.session_store import SessionStore
 
 log = logging.getLogger(__name__)
 
-INVITATION_KEY = "kuma:invitation:{phone_hash}"
-INVITATION_TTL = 3 * 24 * 3600  # she may answer the evening after, or the next days
-VISIT_KEYWORDS = frozenset({"visite", "visit", "taali"})
 DEFAULT_LANGUAGE = "fr"
 SINGLE_SEGMENT = 160  # GSM-7 septets
 MIN_NAME = 12  # below this, a second segment is better than an unreadable name
@@ -211,51 +209,40 @@ def invite(services: Services, *, center_code: str, phone: str, flow_id: str | N
     return done
 
 
-# --- after sending (called by gateway.outbound) --------------------------------------------
+# --- after sending (the outbox calls InvitationFollowUp) ------------------------------------
 
-def on_message_sent(db: so.Session, message: OutboundMessage) -> tuple[str, str, str] | None:
-    """Mark the invitation of a sent message sent; return (phone hash, centre, flow) or None."""
-    if message.purpose != MessagePurpose.INVITATION:
-        return None
-    row = db.execute(
-        sa.select(Invitation, Center.code, Contact.phone_hash)
-        .join(Center, Center.id == Invitation.center_id)
-        .join(Contact, Contact.id == Invitation.contact_id)
-        .where(Invitation.message_id == message.id)).first()
-    if row is None:
-        return None
-    invitation, center_code, phone_hash = row
-    invitation.status = InvitationStatus.SENT
-    return phone_hash, center_code, invitation.flow_id
+class InvitationFollowUp:
+    """Marks an invitation sent, skipped or failed as its SMS is settled."""
+
+    def sent(self, db: so.Session, message: OutboundMessage) -> AfterCommit | None:
+        """Mark the invitation sent; return the step that remembers it for her reply."""
+        row = db.execute(
+            sa.select(Invitation, Center.code, Contact.phone_hash)
+            .join(Center, Center.id == Invitation.center_id)
+            .join(Contact, Contact.id == Invitation.contact_id)
+            .where(Invitation.message_id == message.id)).first()
+        if row is None:
+            return None
+        invitation, center_code, phone_hash = row
+        invitation.status = InvitationStatus.SENT
+        flow_id = invitation.flow_id
+
+        def remember(store: SessionStore) -> None:
+            store.remember_invitation(phone_hash, center=center_code, flow=flow_id)
+        return remember
+
+    def final(self, db: so.Session, message: OutboundMessage) -> None:
+        """Mark the invitation of a message that will not be sent skipped or failed."""
+        status = (InvitationStatus.SKIPPED if message.status == MessageStatus.OPTED_OUT
+                  else InvitationStatus.FAILED)
+        db.execute(sa.update(Invitation).where(Invitation.message_id == message.id)
+                   .values(status=status))
 
 
-def on_message_final(db: so.Session, message: OutboundMessage) -> None:
-    """Mark the invitation of a message that will not be sent skipped or failed."""
-    if message.purpose != MessagePurpose.INVITATION:
-        return
-    status = (InvitationStatus.SKIPPED if message.status == MessageStatus.OPTED_OUT
-              else InvitationStatus.FAILED)
-    db.execute(sa.update(Invitation).where(Invitation.message_id == message.id)
-               .values(status=status))
-
-
-def remember_invitation(services: Services, phone_hash: str, center_code: str,
-                        flow_id: str) -> None:
-    """Tell the runner which centre and flow her reply to the invitation starts."""
-    services.redis.set(INVITATION_KEY.format(phone_hash=phone_hash),
-                       json.dumps({"center": center_code, "flow": flow_id}), ex=INVITATION_TTL)
+outbox.follow_up(MessagePurpose.INVITATION, InvitationFollowUp())
 
 
 # --- staff SMS ----------------------------------------------------------------------------
-
-def parse_visit_command(text: str) -> str | None:
-    """Return the number in `VISITE 76123456` / `TAALI 76123456` ("" if none), else None."""
-    words = inputs.plain(text or "").split(" ", 1)
-    if not words or words[0] not in VISIT_KEYWORDS:
-        return None
-    rest = words[1] if len(words) > 1 else ""
-    return re.sub(r"[\s.\-]", "", rest)
-
 
 def handle_staff_sms(db: so.Session, services: Services, staff_phone_hash: str, text: str,
                      now: dt.datetime) -> str | None:
@@ -264,7 +251,7 @@ def handle_staff_sms(db: so.Session, services: Services, staff_phone_hash: str, 
     None when the text is not a visit command or the sender is not a registered staff
     phone: the SMS is then an ordinary one. The send job is enqueued when `db` commits.
     """
-    number = parse_visit_command(text)
+    number = keywords.visit_command(text)
     if number is None:
         return None
     staff = db.execute(
@@ -292,17 +279,6 @@ def handle_staff_sms(db: so.Session, services: Services, staff_phone_hash: str, 
                                             days=services.settings.invitation_min_interval))
     when = invitation.send_at.astimezone(services.settings.tz).strftime("%d/%m %H:%M")
     return gsm.prepare_sms(i18n.gettext(language, SCHEDULED, phone=masked, when=when))
-
-
-STAFF_JOB = "gateway.invitations.staff_sms_job"
-
-
-def staff_sms_job(provider: str, message_id: str, phone_hash: str, text: str) -> str | None:
-    """RQ job: act on a staff phone's `VISITE <number>` SMS and answer the staff member."""
-    from gateway.services import for_worker
-
-    return handle_staff_message(for_worker(), provider, message_id, phone_hash, text,
-                                now=dt.datetime.now(dt.timezone.utc))
 
 
 def handle_staff_message(services: Services, provider: str, message_id: str, phone_hash: str,

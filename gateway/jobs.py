@@ -1,61 +1,67 @@
-"""RQ entry points for survey sessions' upkeep. Exceptions reach RQ's failed registry.
+"""Every RQ entry point, one short function each: the worker's index of what it can run.
 
-Filing events is `gateway.ingest.flush_events` (batches) with `gateway.filing`.
+Each job takes ids and plain values, builds its process's services once (`for_worker`)
+and hands them to the module that does the work, which takes its services explicitly.
+Exceptions reach RQ's failed registry; retries are the enqueuer's (`retry=`). Job names
+are `gateway.jobs.<function>`; tests/test_jobs.py checks that every name used resolves.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
+import secrets
+from typing import Any
 
-import sqlalchemy as sa
+import rq
 
-from gateway import ingest, outbox
-from gateway.db import session_scope
-from gateway.models import SessionStatus, SurveySession
-from gateway.services import Services, for_worker
+from gateway import center_import, eventlog, invitations, summaries, upkeep
+from gateway.services import for_worker
+from gateway.sms import delivery, send, senders
 
-log = logging.getLogger(__name__)
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def send_message(message_id: int) -> None:
+    """Send one queued outbound SMS (retried with backoff when retryable)."""
+    services = for_worker()
+    job = rq.get_current_job()
+    # retries_left is None without a Retry, 0 on the last try: then a failure is final.
+    send.deliver(services, message_id, sender=senders.process_sender(services.settings),
+                 final_attempt=job is not None and not job.retries_left)
+
+
+def record_delivery(provider: str, message_id: str, status: str, error_code: str | None,
+                    failure_reason: str | None, opted_out: bool) -> None:
+    """File a provider's delivery report (enqueued by the webhooks)."""
+    delivery.apply_delivery(for_worker(), provider, message_id, status, error_code,
+                            failure_reason, opted_out)
+
+
+def flush_events() -> int:
+    """File every waiting session event in batches; return how many records were filed."""
+    job = rq.get_current_job()
+    return eventlog.drain(for_worker(), owner=job.id if job else secrets.token_hex(8),
+                        linger=eventlog.LINGER_SECONDS)
+
+
+def staff_sms(provider: str, message_id: str, phone_hash: str, text: str) -> str | None:
+    """Act on a staff phone's `VISITE <number>` SMS and answer the staff member."""
+    return invitations.handle_staff_message(for_worker(), provider, message_id, phone_hash,
+                                            text, now=_now())
+
 
 def sweep_sessions() -> dict[str, int]:
-    """Mark sessions whose state has lapsed in Redis (USSD abandoned, SMS expired).
-
-    Also makes sure waiting events get filed and queued SMS get sent, should a process
-    have died between saving them and queueing their job.
-    """
-    services = for_worker()
-    now = dt.datetime.now(dt.timezone.utc)
-    if ingest.waiting(services.redis):
-        ingest.kick(services.redis, services.queue)
-    with session_scope(services.sessionmaker) as db:
-        outbox.redispatch_stale(db, services.queue, now=now)
-    return sweep(services, now=now)
+    """End sessions whose state lapsed; refile events and resend SMS a crash left behind."""
+    return upkeep.sweep_sessions(for_worker(), now=_now())
 
 
-def sweep(services: Services, *, now: dt.datetime) -> dict[str, int]:
-    """Do sweep_sessions' work at `now`; return how many sessions of each channel it ended."""
-    settings = services.settings
-    ussd_cutoff = now - dt.timedelta(seconds=settings.ussd_session_ttl
-                                     + settings.ussd_resume_window + 60)
-    ended = {"ussd": 0, "sms": 0}
-    with session_scope(services.sessionmaker, immediate=True) as db:
-        ended["ussd"] = db.execute(
-            sa.update(SurveySession)
-            .where(SurveySession.status == SessionStatus.ACTIVE,
-                   SurveySession.channel == "ussd", SurveySession.started_at < ussd_cutoff)
-            .values(status=SessionStatus.ABANDONED, ended_at=now)).rowcount
-        flow_ids = db.scalars(sa.select(SurveySession.flow_id).distinct().where(
-            SurveySession.status == SessionStatus.ACTIVE, SurveySession.channel == "sms")).all()
-        for flow_id in flow_ids:
-            flow = services.flows.live(flow_id)
-            hours = flow.sms.expiry_hours if flow else 48
-            ended["sms"] += db.execute(
-                sa.update(SurveySession)
-                .where(SurveySession.status == SessionStatus.ACTIVE,
-                       SurveySession.channel == "sms", SurveySession.flow_id == flow_id,
-                       SurveySession.started_at < now - dt.timedelta(hours=hours))
-                .values(status=SessionStatus.EXPIRED, ended_at=now)).rowcount
-    if any(ended.values()):
-        log.info("swept sessions: %d USSD abandoned, %d SMS expired", ended["ussd"],
-                 ended["sms"])
-    return ended
+def refresh_directory() -> int:
+    """Copy the centres and staff phones from SQL into the webhooks' Redis directory."""
+    return center_import.refresh_directory(for_worker())
+
+
+def send_summaries(week: str | None = None) -> dict[str, Any]:
+    """Send the week's summaries (the scheduler's Monday job); return counts by status."""
+    return summaries.counts(summaries.send_summaries(for_worker(), week=week))

@@ -32,6 +32,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from gateway.engine import events as ev
+
 log = logging.getLogger(__name__)
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -66,13 +68,13 @@ def count_session_events(events: Iterable[dict[str, Any]]) -> None:
     """Count the starts and ends among a turn's engine events."""
     for event in events:
         kind = event.get("type")
-        if kind == "session_started":
+        if kind == ev.SESSION_STARTED:
             SESSION_EVENTS.labels(event="started").inc()
-        elif kind == "opted_out":
+        elif kind == ev.OPTED_OUT:
             # Counted here rather than on its session_ended, so that an opt-out outside
             # any session counts too, and one inside a session counts once.
             SESSION_EVENTS.labels(event="opted_out").inc()
-        elif kind == "session_ended":
+        elif kind == ev.SESSION_ENDED:
             status = event.get("status")
             if status in SESSION_EVENT_NAMES and status != "opted_out":
                 SESSION_EVENTS.labels(event=status).inc()

@@ -3,7 +3,7 @@
 For each request: take the session's lock, load its state, run the engine, and then in one
 Redis transaction save the new state, remember the reply (a repeated request gets the same
 screen) and enqueue the events for the worker. Nothing here touches SQL: answers reach the
-database through `gateway.ingest` (a Redis list drained in batches by a job), idempotently.
+database through `gateway.eventlog` (a Redis list drained in batches by a job), idempotently.
 """
 
 from __future__ import annotations
@@ -17,19 +17,18 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
-from gateway import ingest, invitations, metrics, phones
-from gateway.channels import africastalking as at
-from gateway.channels.base import InboundSms, UssdRequest, UssdSessionEnded
+from gateway import eventlog, keywords, metrics, phones
+from gateway.channels import registry
+from gateway.channels.base import InboundSms, UssdProvider, UssdRequest, UssdSessionEnded
+from gateway.engine import events as ev
 from gateway.engine import inputs
 from gateway.engine.definition import Flow
-from gateway.engine import gsm
-from gateway.engine.session import (Environment, Reply, Trigger, Turn, end, resume, show,
-                                    start)
+from gateway.engine.session import (Environment, Trigger, Turn, end, opt_in, opt_out, resume,
+                                    show, start)
 from gateway.errors import (ChannelRequestError, EngineUsageError, PhoneNumberError,
                             SessionBusyError)
 from gateway.services import Services
-from gateway.invitations import INVITATION_KEY
-from gateway.store import UssdSnapshot, UssdTurns
+from gateway.session_store import Outcome, UssdLifetimes, UssdSnapshot, UssdTurns, UssdWrite
 
 log = logging.getLogger(__name__)
 
@@ -37,27 +36,15 @@ CAS_ATTEMPTS = 8
 REPLIES_TTL = 3600  # a USSD session id is remembered this long: a late retry is not a new dial
 INBOUND_SEEN_TTL = 3 * 24 * 3600   # longer than any provider keeps retrying a webhook
 INBOUND_SEEN_KEY = "kuma:inbound:{provider}:{message_id}"
-SURVEY_KEYWORDS = frozenset({"AVIS", "KUMA", "SONDAGE", "HAKILINA"})
+STAFF_JOB = "gateway.jobs.staff_sms"
 
 
 @dataclasses.dataclass(frozen=True)
 class UssdReply:
-    """The screen to return to the USSD aggregator."""
+    """The screen to return to the USSD aggregator, rendered once by its provider."""
 
-    text: str
-    final: bool
+    body: str
     step: str | None = None  # the step now asked, for the webhook's log line
-
-    @property
-    def body(self) -> str:
-        """Return the response body with its CON/END prefix."""
-        return at.render_ussd(self.text, self.final)
-
-    @classmethod
-    def from_body(cls, body: str) -> UssdReply:
-        """Return the reply whose body (a screen given before) is `body`."""
-        prefix, _, text = body.partition(" ")
-        return cls(text, prefix == "END")
 
 
 def _utcnow() -> datetime:
@@ -67,11 +54,16 @@ def _utcnow() -> datetime:
 class Runner:
     """Turns inbound USSD requests and SMS into replies and queued events."""
 
-    def __init__(self, services: Services, *, clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(self, services: Services, *, clock: Callable[[], datetime] = _utcnow,
+                 ussd: UssdProvider | None = None) -> None:
         self.services = services
         self.settings = services.settings
         self.store = services.store
-        self.turns = UssdTurns(services.store)
+        settings = services.settings
+        self.turns = UssdTurns(services.store, events=eventlog.EVENTS, lifetimes=UssdLifetimes(
+            state=settings.ussd_session_ttl + settings.ussd_resume_window,
+            replies=REPLIES_TTL, dropped=max(settings.ussd_resume_window, 1)))
+        self.ussd = ussd or registry.ussd_provider(services.settings)
         self.clock = clock
 
     # --- shared ---------------------------------------------------------------------------
@@ -123,8 +115,8 @@ class Runner:
         """
         if not turn.restart:
             return turn, {**state, **turn.state}, []
-        split = next(i for i, e in enumerate(turn.events) if e["type"] == "session_started")
-        closing = ingest.record_json(self.context(state), turn.events[:split])
+        split = ev.index_of(turn.events, ev.SESSION_STARTED)
+        closing = self.record(state, turn.events[:split])
         fresh = {**state, **turn.state, "_key": f"{key_prefix}:{uuid.uuid4().hex[:8]}",
                  "_started": self.clock().isoformat()}
         return Turn(turn.state, turn.reply, turn.events[split:]), fresh, [closing]
@@ -137,17 +129,16 @@ class Runner:
                      _started=self.clock().isoformat())
         return state
 
-    def enqueue_events(self, pipe: Any, state: dict[str, Any], events: list[dict],
-                       reply: dict[str, Any] | None = None) -> None:
-        """Add the events (and an SMS reply) to the ingest list, in the state's transaction."""
-        if events or reply is not None:
-            ingest.push(pipe, self.context(state), events, reply)
+    def record(self, state: dict[str, Any], events: list[dict],
+               reply: dict[str, Any] | None = None) -> str:
+        """Return the record that files a turn's events (and an SMS reply) for the worker."""
+        return eventlog.record(self.context(state), events, reply)
 
     def remember(self, phone_hash: str, state: dict[str, Any], events: list[dict]) -> None:
         """Keep the contact's language and centre in Redis for her next session."""
         metrics.count_session_events(events)
-        language = _learnt(events, "language_chosen", "language")
-        center = _learnt(events, "center_identified", "center")
+        language = ev.first_value(events, ev.LANGUAGE_CHOSEN, "language")
+        center = ev.first_value(events, ev.CENTER_IDENTIFIED, "center")
         if language or center:
             self.store.set_contact_prefs(phone_hash, language=language, center=center)
 
@@ -158,7 +149,7 @@ class Runner:
         phone, phone_hash = self.identify(request.phone)
         fingerprint = hashlib.sha256(request.text.encode()).hexdigest()[:24]
         recent = self.turns.recent(request.session_id)
-        if recent is not None and _follows(recent.answered, request.text):
+        if recent is not None and self.ussd.follows(recent.answered, request.text):
             # This process probably wrote the session's state last: try the turn without
             # reading. A state that answered an earlier screen than the one before this
             # request is surely stale (another process served her since), so skip it.
@@ -170,10 +161,10 @@ class Runner:
             snapshot = self.turns.read(request.session_id, phone_hash, fingerprint)
             if snapshot.reply is not None:
                 log.info("ussd session=%s repeated request: same screen", request.session_id)
-                return UssdReply.from_body(snapshot.reply)
+                return UssdReply(snapshot.reply)
             if snapshot.raw_state is None and snapshot.seen:
                 # Seen before, state gone: it ended or expired. Do not start over mid-menu.
-                return UssdReply(self.texts(snapshot.language)["expired"], True)
+                return UssdReply(self.ussd.render(self.texts(snapshot.language)["expired"], True))
             reply = self._ussd_turn(request, phone, phone_hash, fingerprint, snapshot)
             if reply is not None:
                 return reply
@@ -188,35 +179,30 @@ class Runner:
             turn, state, resumed_from = self._open_ussd(request, phone, phone_hash, snapshot)
         else:
             state = json.loads(snapshot.raw_state)
-            typed = at.new_input(state.get("_text"), request.text)
+            typed = self.ussd.new_input(state.get("_text"), request.text)
             flow = self.flow_of(state)
             turn = show(flow, state, self.environment()) if typed is None \
                 else resume(flow, state, typed, self.environment())
             turn, state, records = self._carry_over(turn, state, f"ussd:{request.session_id}")
         state["_text"] = request.text
-        reply = UssdReply(turn.reply.text, turn.reply.final,
+        final = turn.reply.final
+        reply = UssdReply(self.ussd.render(turn.reply.text, final),
                           state.get("step") or state.get("status"))
-        settings = self.settings
         if turn.events:
-            records.append(ingest.record_json(self.context(state), turn.events))
-        written = self.turns.commit(
+            records.append(self.record(state, turn.events))
+        committed = self.turns.commit(UssdWrite(
             request.session_id, phone_hash, expected=snapshot.raw_state,
-            state=None if reply.final else _dump(state), fingerprint=fingerprint,
-            reply=("END " if reply.final else "CON ") + reply.text,
-            state_ttl=settings.ussd_session_ttl + settings.ussd_resume_window,
-            replies_ttl=REPLIES_TTL, dropped_ttl=max(settings.ussd_resume_window, 1),
-            records=records, events_key=ingest.EVENTS_KEY, flush_key=ingest.PENDING_KEY,
-            flush_ttl=ingest.LOCK_SECONDS, resumed_from=resumed_from,
-            language=_learnt(turn.events, "language_chosen", "language"),
-            center=_learnt(turn.events, "center_identified", "center"),
-            opted_out=any(event["type"] == "opted_out" for event in turn.events),
-            answered=request.text)
-        if isinstance(written, str):  # a repeat of an answered request: the same screen
-            return UssdReply.from_body(written)
-        if not written:
+            state=None if final else _dump(state), fingerprint=fingerprint, reply=reply.body,
+            answered=request.text, records=tuple(records), resumed_from=resumed_from,
+            language=ev.first_value(turn.events, ev.LANGUAGE_CHOSEN, "language"),
+            center=ev.first_value(turn.events, ev.CENTER_IDENTIFIED, "center"),
+            opted_out=ev.has(turn.events, ev.OPTED_OUT)))
+        if committed.outcome is Outcome.ANSWERED:  # a repeat of an answered request
+            return UssdReply(committed.screen)
+        if committed.outcome is Outcome.STALE:
             return None
-        if written == 2:
-            ingest.queue_flush(self.services.queue)
+        if committed.flush_needed:
+            eventlog.queue_flush(self.services.queue)
         if resumed_from:
             log.info("ussd session=%s resumes dropped session %s", request.session_id,
                      resumed_from)
@@ -230,8 +216,7 @@ class Runner:
             if old and old.get("status") == "active":
                 turn = show(self.flow_of(old), old, self.environment())
                 return turn, {**old, **turn.state}, snapshot.dropped
-        _, extension, _ = at.split_service_code(
-            request.service_code, request.text, base_codes=self.settings.at_ussd_base_codes)
+        extension = self.ussd.center_extension(request)
         center = self.services.directory.by_extension(extension) if extension else None
         if extension and center is None:
             center = self.services.directory.by_code(extension)
@@ -254,8 +239,8 @@ class Runner:
         # The state stays for the resume window: dialling again brings her back to it, and
         # the session_resumed event then sets the session active again.
         turn = end(self.flow_of(state), state, "abandoned", self.environment())
-        ingest.push(self.services.redis, self.context(state), turn.events)
-        ingest.kick(self.services.redis, self.services.queue)
+        eventlog.append(self.services.redis, [self.record(state, turn.events)])
+        eventlog.kick(self.services.redis, self.services.queue)
 
     # --- SMS ------------------------------------------------------------------------------
 
@@ -275,8 +260,8 @@ class Runner:
                     pipe.multi()
                     pipe.set(seen_key, "1", ex=INBOUND_SEEN_TTL)
                     self.services.queue.enqueue_call(
-                        invitations.STAFF_JOB, args=(message.provider, message.message_id,
-                                                     phone_hash, message.text),
+                        STAFF_JOB, args=(message.provider, message.message_id, phone_hash,
+                                         message.text),
                         pipeline=pipe, description="staff visit command")
                     pipe.execute()
                 return True
@@ -295,15 +280,15 @@ class Runner:
                                     expire_at=self._sms_expiry(state))
                 if state.get("status") == "opted_out":
                     self.store.set_opted_out(phone_hash, True, pipe=pipe)
-                elif any(event["type"] == "opted_in" for event in turn.events):
+                elif ev.has(turn.events, ev.OPTED_IN):
                     self.store.set_opted_out(phone_hash, False, pipe=pipe)
                 if state.get("_invited"):
-                    pipe.delete(INVITATION_KEY.format(phone_hash=phone_hash))  # answered
-                for record in closing:
-                    pipe.rpush(ingest.EVENTS_KEY, record)
-                self.enqueue_events(pipe, state, turn.events, reply)
+                    self.store.forget_invitation(phone_hash, pipe=pipe)  # answered
+                if turn.events or reply is not None:
+                    closing.append(self.record(state, turn.events, reply))
+                eventlog.append(pipe, closing)
                 pipe.execute()
-            ingest.kick(self.services.redis, self.services.queue)
+            eventlog.kick(self.services.redis, self.services.queue)
         self.remember(phone_hash, state, turn.events)
         log.info("sms session=%s step=%s final=%s", state["_key"], state.get("step"),
                  turn.reply.final)
@@ -311,8 +296,7 @@ class Runner:
 
     def _is_staff_command(self, text: str, phone_hash: str) -> bool:
         """Tell a registered staff phone's `VISITE 76123456` from a mother's ordinary SMS."""
-        number = invitations.parse_visit_command(text)
-        return (number is not None and sum(ch.isdigit() for ch in number) >= 8
+        return (keywords.names_a_phone(keywords.visit_command(text))
                 and self.services.directory.is_staff(phone_hash))
 
     def _sms_turn(self, message: InboundSms, phone: str, phone_hash: str,
@@ -329,8 +313,7 @@ class Runner:
             turn, state = self._open_sms(message, phone, phone_hash)
         if not stop and self.store.is_opted_out(phone_hash):
             # Writing again is how an opted-out mother opts back in.
-            opted_in = {"type": "opted_in", "at": self.clock().isoformat()}
-            turn = Turn(turn.state, turn.reply, [opted_in, *turn.events], turn.restart)
+            turn = opt_in(turn, self.environment())
         return turn, state, closing
 
     def _open_sms(self, message: InboundSms, phone: str,
@@ -339,12 +322,11 @@ class Runner:
         # Where the centre comes from, in DESIGN's order: the invitation, the keyword and
         # code she wrote, else the flow asks. Not the centre of a visit months ago.
         center = self._center_from_sms(message.text)
-        invitation = self.services.redis.get(INVITATION_KEY.format(phone_hash=phone_hash))
+        invitation = self.store.invitation(phone_hash)
         flow = self.services.flows.default()
         if invitation:
-            invited = json.loads(invitation)
-            center = invited.get("center") or center
-            flow = self.services.flows.live(invited.get("flow") or "") or flow
+            center = invitation.get("center") or center
+            flow = self.services.flows.live(invitation.get("flow") or "") or flow
         turn = start(flow, Trigger("sms", language=prefs.get("language"), center=center),
                      self.environment())
         key = f"sms:{uuid.uuid4().hex}"
@@ -354,35 +336,25 @@ class Runner:
 
     def _opt_out_without_session(self, phone: str, phone_hash: str) -> tuple[Turn, dict]:
         """STOP outside a survey: opt the phone out and confirm it, with no session filed."""
-        language = self.store.contact_prefs(phone_hash).get("language") or "fr"
-        texts = self.texts(language)
-        flow = self.services.flows.default()
-        state = self.new_state(
-            {"flow": flow.id, "version": flow.version, "channel": "sms", "lang": language,
-             "center": None, "status": "opted_out", "step": None, "_no_session": True},
-            f"sms:{uuid.uuid4().hex}", phone, phone_hash)
-        reply = Reply(gsm.prepare_sms(texts["opted_out"]), True)
-        return Turn(state, reply, [{"type": "opted_out", "at": self.clock().isoformat()}]), state
+        language = self.store.contact_prefs(phone_hash).get("language")
+        turn = opt_out(self.services.flows.default(), Trigger("sms", language=language),
+                       self.environment())
+        state = self.new_state({**turn.state, "_no_session": True}, f"sms:{uuid.uuid4().hex}",
+                               phone, phone_hash)
+        return turn, state
 
     def _center_from_sms(self, text: str) -> str | None:
         """Read `AVIS 07` (a survey keyword and a code) or a centre's own keyword."""
-        words = inputs.plain(text).upper().split()
-        if not words:
-            return None
-        directory = self.services.directory
-        if words[0] in SURVEY_KEYWORDS and len(words) > 1:
-            return directory.lookup(words[1])
-        return directory.by_keyword(words[0])
+        keyword, code = keywords.survey_code(text)
+        if code is not None:
+            return self.services.directory.lookup(code)
+        return self.services.directory.by_keyword(keyword) if keyword else None
 
     def _sms_expiry(self, state: dict[str, Any]) -> int:
         flow = self.flow_of(state)
         started = datetime.fromisoformat(state["_started"])
         expiry = started + timedelta(hours=flow.sms.expiry_hours)
         return int(max(expiry, self.clock() + timedelta(minutes=1)).timestamp())
-
-
-def _learnt(events: list[dict], kind: str, field: str) -> str | None:
-    return next((event[field] for event in events if event["type"] == kind), None)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -397,12 +369,3 @@ def _identify(vault: Any, raw_phone: str) -> tuple[str, str]:
 
 def _dump(state: dict[str, Any]) -> str:
     return json.dumps(state, separators=(",", ":"), ensure_ascii=False)
-
-
-def _follows(answered: str, text: str) -> bool:
-    """Whether `text` is the request after (or a repeat of) the one that got `answered`.
-
-    AT's text grows by one `*`-separated input per screen. A free-text answer holding `*`
-    fails this test too: the turn then reads the state first, which is merely slower.
-    """
-    return text == answered or text.rpartition("*")[0] == answered

@@ -15,12 +15,12 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from gateway import db
-from gateway.directory import CenterDirectory
+from gateway.center_directory import CenterDirectory
 from gateway.flow_library import FlowLibrary
 from gateway.phones import PhoneVault
 from gateway.redis_connection import connect
 from gateway.settings import Settings
-from gateway.store import SessionStore
+from gateway.session_store import SessionStore
 
 log = logging.getLogger(__name__)
 

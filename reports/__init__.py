@@ -1,4 +1,4 @@
-"""Reports: scores aggregated in SQL, weekly summaries, run charts and exports.
+"""Reports: scores aggregated in SQL, the weekly summary texts, run charts and exports.
 
 Everything here reads the answers tables through SQLAlchemy and formats plain rows; no
 Flask, no Redis, no providers.

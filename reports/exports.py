@@ -17,7 +17,8 @@ import dataclasses
 import json
 from collections.abc import Iterable, Sequence
 
-from reports.scores import ScoreRow, round_half_up
+from gateway.i18n import round_half_up
+from reports.scores import ScoreRow
 from reports.series import Point
 
 DECIMALS = 1

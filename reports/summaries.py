@@ -1,6 +1,6 @@
 """The weekly SMS summary of one centre's scores, in French or Bambara: a pure text builder.
 
-No database, no clock: `reports.weekly` gathers the score rows and sends the text.
+No database, no clock: `gateway.summaries` gathers the score rows and sends the text.
 
 What a summary says, in this order: the centre and the week; how many mothers answered and
 the change from the week before; the overall score (the mean, out of 100) and its change;

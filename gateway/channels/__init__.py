@@ -1,6 +1,8 @@
-"""Provider channels: parse and authenticate webhooks, render replies, send SMS.
+"""Provider channels: each provider's whole protocol, one module per provider.
 
-One module per provider (africastalking.py, twilio.py) over the normalised values of
-base.py. Channels know providers' formats and nothing of flows, the engine, Redis or SQL;
-they take plain constructor arguments, never a Settings object.
+A provider module (africastalking.py, twilio.py) owns its routes, parsing, authentication,
+status tables, replies (USSD screens with their 182-character check, the rules of USSD's
+`text`) and sending, over the normalised values and protocols of base.py; `registry.py`
+lists the providers. Channels know nothing of flows, the engine, Redis or SQL. The parsers
+and senders take plain arguments; each provider class is built from Settings.
 """

@@ -3,6 +3,8 @@
 Webhooks are `application/x-www-form-urlencoded` POSTs; parse them from any
 `Mapping[str, str]` (a Werkzeug MultiDict or a dict). Field names and statuses follow
 AT's documentation (developers.africastalking.com: USSD, SMS notifications).
+`AfricasTalking` is the whole protocol as configured: its routes (`WEBHOOKS` and the
+USSD endpoint), authentication, the rules of USSD's `text`, screens and sending.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import ipaddress
 import logging
 import re
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 
 import requests
 from africastalking.Service import validate_phone
@@ -19,10 +22,11 @@ from africastalking.SMS import SMSService
 
 from gateway.channels.base import (
     MAX_CODE, MAX_PHONE, MAX_REASON, MAX_SMS_TEXT, MAX_USSD_TEXT, DeliveryReport,
-    InboundSms, MessageStatus, SendResult, UssdRequest, UssdSessionEnded, int_field,
-    mask_phone, status_field, text_field, time_field)
+    InboundSms, MessageStatus, SendResult, UssdRequest, UssdSessionEnded, Webhook,
+    WebhookRequest, int_field, mask_phone, status_field, text_field, time_field)
 from gateway.errors import (AuthenticationError, ChannelRequestError, RecipientOptedOutError,
                             ReplyError, SendError)
+from gateway.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -233,6 +237,15 @@ def split_service_code(service_code: str, text: str, *,
     return base_code, first, rest
 
 
+def follows(answered: str, text: str) -> bool:
+    """Whether `text` is the request after (or a repeat of) the one that got `answered`.
+
+    AT's text grows by one `*`-separated input per screen. A free-text answer holding `*`
+    fails this test too: the turn then reads the state first, which is merely slower.
+    """
+    return text == answered or text.rpartition("*")[0] == answered
+
+
 def render_ussd(text: str, final: bool) -> str:
     """Return the USSD response body: "END text" when `final`, else "CON text"."""
     body = ("END " if final else "CON ") + text
@@ -350,3 +363,80 @@ def _send_result(answer: object, masked: str) -> SendResult:
     if code == 406:
         raise RecipientOptedOutError(message, provider_code=str(code))
     raise SendError(message, retryable=retryable, provider_code=str(code))
+
+
+# --- the provider -----------------------------------------------------------------------
+
+WEBHOOKS = (
+    Webhook("ussd_events", "ussd/events", "ussd_ended", parse_ussd_event,
+            "Take AT's notice that a USSD session ended (Success, Incomplete or Failed).",
+            "USSD end-of-session events"),
+    Webhook("sms", "sms", "sms", parse_sms,
+            "Take an incoming SMS; the reply goes out as an outbound SMS from the worker.",
+            "incoming SMS"),
+    Webhook("delivery", "delivery", "delivery", parse_delivery, "Take an AT delivery report.",
+            "SMS delivery reports"),
+)
+
+
+class AfricasTalking:
+    """Africa's Talking as Settings configure it: webhooks, USSD and sending."""
+
+    name = PROVIDER
+    title = "Africa's Talking"
+    webhooks = WEBHOOKS
+    ussd_path = "/webhooks/africastalking/ussd"
+    ussd_endpoint = "webhooks.africastalking_ussd"  # its name in metrics and logs
+    cost_per_segment = ("XOF", Decimal("15"))
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def callbacks(self, base: str) -> list[tuple[str, str]]:
+        """Return (label, URL) of every callback, each with the webhook token if set."""
+        token = self.settings.at_webhook_token
+        query = f"?token={token}" if token else ""
+        return [("USSD callback", f"{base}{self.ussd_path}{query}"),
+                *((hook.label, f"{base}/webhooks/{PROVIDER}/{hook.path}{query}")
+                  for hook in WEBHOOKS)]
+
+    def warning(self) -> str | None:
+        """Say so when AT's callbacks are not authenticated."""
+        if self.settings.at_webhook_token:
+            return None
+        return "AT_WEBHOOK_TOKEN is not set: Africa's Talking callbacks are not authenticated"
+
+    def authenticate(self, request: WebhookRequest) -> None:
+        """Raise AuthenticationError unless the request has our token and comes from AT."""
+        authenticate(request.query.get("token"), request.remote_addr,
+                     expected_token=self.settings.at_webhook_token,
+                     allowed_networks=self.settings.at_allowed_networks)
+
+    def parse_ussd(self, form: Mapping[str, str]) -> UssdRequest:
+        """Parse one USSD request."""
+        return parse_ussd(form)
+
+    def new_input(self, previous_text: str | None, text: str) -> str | None:
+        """Return what she typed since `previous_text`; None on a repeated request."""
+        return new_input(previous_text, text)
+
+    def follows(self, answered: str, text: str) -> bool:
+        """Whether `text` is the request after (or a repeat of) the one that got `answered`."""
+        return follows(answered, text)
+
+    def center_extension(self, request: UssdRequest) -> str | None:
+        """Return the centre extension the first request dialled (`*384*123*07#`), if any."""
+        _, extension, _ = split_service_code(request.service_code, request.text,
+                                             base_codes=self.settings.at_ussd_base_codes)
+        return extension
+
+    def render(self, text: str, final: bool) -> str:
+        """Return the screen's body, `CON `/`END ` first; ReplyError past 182 characters."""
+        return render_ussd(text, final)
+
+    def sender(self, timeout: float) -> AfricasTalkingSender:
+        """Return a sender through AT's bulk SMS API."""
+        settings = self.settings
+        return AfricasTalkingSender(settings.at_username, settings.at_api_key,
+                                    settings.at_sender, api_base=settings.at_api_base,
+                                    timeout=timeout)

@@ -1,7 +1,12 @@
-"""Normalised values every provider module produces, and helpers they share.
+"""Normalised values every provider module produces, the protocol each one implements,
+and helpers they share.
 
-Provider modules (africastalking.py, twilio.py) turn webhooks into these frozen values
-and send through the `SmsSender` protocol. Nothing here knows flows, storage or Redis.
+A provider module (africastalking.py, twilio.py) owns its whole protocol, as courier's
+handlers do: its `WEBHOOKS` (routes, each with its parser and its answer), how a request
+is authenticated, its status tables, sending (`sender`), and for a USSD aggregator the
+rendering of a screen and the rules of its `text` field (`UssdProvider`). The web layer,
+the runner and the sender use these protocols and know no provider by name; the list of
+providers is `gateway.channels.registry`. Nothing here knows flows, storage or Redis.
 Phone numbers pass through as the provider gave them: normalising is gateway.phones' job.
 """
 
@@ -9,9 +14,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Literal, Protocol
 
 from gateway import phones
@@ -110,6 +116,112 @@ class LogSender:
 
     def close(self) -> None:
         """Release nothing; here so that every sender can be closed alike."""
+
+
+class WebhookRequest:
+    """A provider's webhook as the web layer hands it over: plain mappings, read lazily."""
+
+    __slots__ = ("query", "remote_addr", "_form", "_headers", "_url")
+
+    def __init__(self, *, query: Mapping[str, str], remote_addr: str | None,
+                 form: Callable[[], Mapping[str, str]], headers: Callable[[], Mapping[str, str]],
+                 url: Callable[[], str]) -> None:
+        self.query = query
+        self.remote_addr = remote_addr
+        self._form, self._headers, self._url = form, headers, url
+
+    @property
+    def form(self) -> Mapping[str, str]:
+        """Return the posted form fields."""
+        return self._form()
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """Return the request's headers."""
+        return self._headers()
+
+    @property
+    def url(self) -> str:
+        """Return the URL the request was made to, as this server saw it."""
+        return self._url()
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    """What a webhook answers once its request is taken."""
+
+    body: str
+    content_type: str = "text/plain"
+
+
+OK = Acknowledgement("ok\n")
+
+WebhookKind = Literal["sms", "delivery", "ussd_ended"]
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """One route of a provider: POST /webhooks/<provider>/<path>, endpoint <provider>_<name>."""
+
+    name: str
+    path: str
+    kind: WebhookKind
+    parse: Callable[[Mapping[str, str]], InboundSms | DeliveryReport | UssdSessionEnded]
+    doc: str
+    label: str  # as `gateway serve` lists it, for whoever configures the provider
+    answer: Acknowledgement = OK
+
+
+class Provider(Protocol):
+    """One provider, configured from Settings: its webhooks, authentication and sending."""
+
+    name: str
+    title: str  # for people: "Africa's Talking"
+    webhooks: tuple[Webhook, ...]
+    cost_per_segment: tuple[str, Decimal] | None  # an estimate when its answer has none
+
+    def callbacks(self, base: str) -> list[tuple[str, str]]:
+        """Return (label, URL) of every callback to configure at the provider."""
+        ...  # pragma: no cover
+
+    def warning(self) -> str | None:
+        """Return what is unsafe in this configuration, for `gateway serve` to say."""
+        ...  # pragma: no cover
+
+    def authenticate(self, request: WebhookRequest) -> None:
+        """Raise AuthenticationError unless the request is the provider's."""
+        ...  # pragma: no cover
+
+    def sender(self, timeout: float) -> SmsSender:
+        """Return a sender through this provider's API."""
+        ...  # pragma: no cover
+
+
+class UssdProvider(Provider, Protocol):
+    """A USSD aggregator: its endpoint, the rules of its `text` field, its screens."""
+
+    ussd_path: str
+    ussd_endpoint: str
+
+    def parse_ussd(self, form: Mapping[str, str]) -> UssdRequest:
+        """Parse one USSD request, or raise ChannelRequestError naming the field."""
+        ...  # pragma: no cover
+
+    def new_input(self, previous_text: str | None, text: str) -> str | None:
+        """Return what she typed since `previous_text`; None on a repeated request."""
+        ...  # pragma: no cover
+
+    def follows(self, answered: str, text: str) -> bool:
+        """Whether `text` is the request after (or a repeat of) the one that got `answered`."""
+        ...  # pragma: no cover
+
+    def center_extension(self, request: UssdRequest) -> str | None:
+        """Return the centre extension a session's first request dialled, if any."""
+        ...  # pragma: no cover
+
+    def render(self, text: str, final: bool) -> str:
+        """Return the response body of a screen; raise ReplyError if it does not fit."""
+        ...  # pragma: no cover
 
 
 def mask_phone(phone: str | None) -> str:

@@ -1,13 +1,15 @@
 """Twilio: incoming SMS, status callbacks, signatures, TwiML replies, and sending.
 
 Webhooks are signed form POSTs (header X-Twilio-Signature); field names and statuses
-follow Twilio's Messaging docs ("Messaging webhooks", "Message resource").
+follow Twilio's Messaging docs ("Messaging webhooks", "Message resource"). `Twilio` is
+the whole protocol as configured: its routes (`WEBHOOKS`), signatures and sending.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
@@ -18,10 +20,11 @@ from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
 from gateway.channels.base import (
-    MAX_ID, MAX_PHONE, MAX_REASON, MAX_SMS_TEXT, DeliveryReport, InboundSms, MessageStatus,
-    SendResult, mask_phone, status_field, text_field)
+    MAX_ID, MAX_PHONE, MAX_REASON, MAX_SMS_TEXT, Acknowledgement, DeliveryReport, InboundSms,
+    MessageStatus, SendResult, Webhook, WebhookRequest, mask_phone, status_field, text_field)
 from gateway.errors import (AuthenticationError, ChannelRequestError, RecipientOptedOutError,
                             SendError)
+from gateway.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -226,3 +229,56 @@ def _send_error(exc: TwilioRestException, masked: str) -> SendError:
         return RecipientOptedOutError(message, provider_code=code)
     retryable = exc.status >= 500 or exc.status == 429 or exc.code in RETRYABLE_CODES
     return SendError(message, retryable=retryable, provider_code=code or f"HTTP {exc.status}")
+
+
+# --- the provider -----------------------------------------------------------------------
+
+WEBHOOKS = (
+    Webhook("sms", "sms", "sms", parse_sms,
+            "Take an incoming Twilio SMS; answer with empty TwiML (the reply is sent by a job).",
+            "incoming SMS (A message comes in)", Acknowledgement(render_twiml(), "text/xml")),
+    Webhook("status", "status", "delivery", parse_status, "Take a Twilio status callback.",
+            "status callback"),
+)
+
+
+class Twilio:
+    """Twilio as Settings configure it: signed webhooks and sending."""
+
+    name = PROVIDER
+    title = "Twilio"
+    webhooks = WEBHOOKS
+    cost_per_segment = ("USD", Decimal("0.2"))  # the price arrives later, in the callback
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def callbacks(self, base: str) -> list[tuple[str, str]]:
+        """Return (label, URL) of every callback; Twilio signs them, no token needed."""
+        return [(hook.label, f"{base}/webhooks/{PROVIDER}/{hook.path}") for hook in WEBHOOKS]
+
+    def warning(self) -> str | None:
+        """Nothing to say: an unsigned request is refused."""
+        return None
+
+    def authenticate(self, request: WebhookRequest) -> None:
+        """Raise AuthenticationError unless Twilio signed the request."""
+        settings = self.settings
+        if not settings.twilio_auth_token:
+            raise AuthenticationError("Twilio is not configured here (TWILIO_AUTH_TOKEN unset)")
+        headers = request.headers
+        url = public_url(request.url, headers, trust_forwarded=settings.twilio_trust_forwarded,
+                         public_base=settings.public_url)
+        form = request.form
+        check_signature(settings.twilio_auth_token, url, {key: form[key] for key in form},
+                        headers.get("X-Twilio-Signature"),
+                        settings_header=headers.get("X-Twilio-Webhooks-Signature-Settings"))
+
+    def sender(self, timeout: float) -> TwilioSender:
+        """Return a sender through Twilio's Messages API, with status callbacks if public."""
+        settings = self.settings
+        callback = (f"{settings.public_url}/webhooks/{PROVIDER}/status" if settings.public_url
+                    else None)
+        return TwilioSender(settings.twilio_account_sid, settings.twilio_auth_token,
+                            settings.twilio_from, api_base=settings.twilio_api_base,
+                            timeout=timeout, status_callback=callback)

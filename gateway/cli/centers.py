@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from gateway.centers import import_file, list_centers
+from gateway.center_import import import_file, list_centers
 from gateway.cli.common import echo_table, open_services
 from gateway.db import session_scope
 from gateway.errors import CenterImportError

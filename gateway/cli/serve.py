@@ -31,15 +31,6 @@ log = logging.getLogger(__name__)
 ROLES = ("worker", "scheduler")
 BACKGROUND_NICENESS = 10
 STOP_TIMEOUT = 20.0  # seconds a child gets to finish its job before it is killed
-WEBHOOKS = {
-    "Africa's Talking": [("USSD callback", "/webhooks/africastalking/ussd", True),
-                         ("USSD end-of-session events", "/webhooks/africastalking/ussd/events",
-                          True),
-                         ("incoming SMS", "/webhooks/africastalking/sms", True),
-                         ("SMS delivery reports", "/webhooks/africastalking/delivery", True)],
-    "Twilio": [("incoming SMS (A message comes in)", "/webhooks/twilio/sms", False),
-               ("status callback", "/webhooks/twilio/status", False)],
-}
 
 
 def _settings() -> Settings:
@@ -75,7 +66,7 @@ def serve(host: str, port: int) -> None:
 
     from gateway import db
     from gateway.app import create_app
-    from gateway.centers import refresh_directory
+    from gateway.center_import import refresh_directory
 
     settings = _settings()
     try:
@@ -114,18 +105,19 @@ def serve(host: str, port: int) -> None:
 
 
 def _print_banner(settings: Settings, services: Services, base: str, centres: int) -> None:
-    token = f"?token={settings.at_webhook_token}" if settings.at_webhook_token else ""
+    from gateway.channels import registry
+
     click.echo(f"Kuma gateway on {base}  ({len(services.flows.flows)} flow(s), "
                f"{centres} centre(s), SMS outbox: {settings.sms_outbox})")
     redis_text = "from REDIS_URL" if settings.redis_url else f"embedded under {settings.var_dir}"
     click.echo(f"  database {_safe_url(settings.database_url)}, redis {redis_text}")
-    for provider, hooks in WEBHOOKS.items():
-        click.echo(f"  {provider}:")
-        for label, path, with_token in hooks:
-            click.echo(f"    {label:36} {base}{path}{token if with_token else ''}")
-    if not token:
-        click.echo("  (AT_WEBHOOK_TOKEN is not set: Africa's Talking callbacks are not "
-                   "authenticated)")
+    providers = registry.build(settings).values()
+    for provider in providers:
+        click.echo(f"  {provider.title}:")
+        for label, url in provider.callbacks(base):
+            click.echo(f"    {label:36} {url}")
+    for warning in filter(None, (provider.warning() for provider in providers)):
+        click.echo(f"  ({warning})")
     click.echo(f"  health {base}/healthz, metrics {base}/metrics")
 
 
@@ -209,7 +201,7 @@ def worker(niceness: int) -> None:
 def scheduler(niceness: int) -> None:
     """Run the scheduler: enqueue weekly summaries, session sweeps and directory refreshes."""
     os.nice(niceness)
-    from gateway.scheduler import run_scheduler
+    from gateway.periodic import run_scheduler
 
     settings = _settings()
     services = _build(lambda: Services.build(settings, load_flows=False))

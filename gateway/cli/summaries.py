@@ -22,7 +22,7 @@ def summaries() -> None:
               show_default=True)
 def send(week: str | None, dry_run: bool, output: str) -> None:
     """Compose and queue the week's summaries; a summary already queued is never sent twice."""
-    from reports.weekly import send_summaries
+    from gateway.summaries import send_summaries
 
     with open_services() as services:
         rows = send_summaries(services, week=week, dry_run=dry_run)

@@ -1,7 +1,9 @@
 """Run a flow: `start(flow, trigger, env)` and `resume(flow, state, text, env)`.
 
 Pure: the state is a small JSON-safe dict, time comes in through `Environment.now`, and
-whatever should happen outside (store an answer, end a session) comes out as events.
+whatever should happen outside (store an answer, end a session) comes out as events, each
+of a kind listed in `events.py`. `opt_out` and `opt_in` are the opt-out outside a
+session and the opt-in of a phone that writes again, so that every event is born here.
 """
 
 from __future__ import annotations
@@ -10,8 +12,11 @@ import dataclasses
 from datetime import datetime
 from typing import Any, Callable, Mapping
 
-from gateway.engine import inputs, render
+from gateway.engine import gsm, inputs, render
 from gateway.engine.definition import END, Flow
+from gateway.engine.events import (ANSWER_GIVEN, CENTER_IDENTIFIED, LANGUAGE_CHOSEN, OPTED_IN,
+                                   OPTED_OUT, SESSION_ENDED, SESSION_RESUMED, SESSION_STARTED,
+                                   make)
 from gateway.engine.step_types import CenterCodeStep, ConsentStep, LanguageStep, TextStep
 from gateway.engine.steps import Step
 from gateway.errors import EngineUsageError
@@ -67,7 +72,7 @@ def start(flow: Flow, trigger: Trigger, env: Environment) -> Turn:
              "lang": language, "center": trigger.center, "step": None, "page": 0, "tries": 0,
              "turns": 0, "pre": [], "note": None, "answers": {}, "status": "active"}
     run = _Run(flow, state, env)
-    run.emit("session_started", flow_id=flow.id, flow_version=flow.version,
+    run.emit(SESSION_STARTED, flow_id=flow.id, flow_version=flow.version,
              channel=trigger.channel, language=language, center=trigger.center)
     return run.enter(flow.start)
 
@@ -95,8 +100,28 @@ def show(flow: Flow, state: Mapping[str, Any], env: Environment) -> Turn:
         raise EngineUsageError("only a live session can be shown again")
     run = _Run(flow, _copy(state), env)
     run.state.update(page=0, note=None)
-    run.emit("session_resumed")
+    run.emit(SESSION_RESUMED)
     return run.ask(flow.step(run.state["step"]))
+
+
+def opt_out(flow: Flow, trigger: Trigger, env: Environment) -> Turn:
+    """Opt a phone out that wrote STOP outside any session, and confirm it.
+
+    The state is a session's already over (`opted_out`, no step), for the caller to file
+    the opt-out under; `trigger.language` is kept as given, French when unknown.
+    """
+    language = trigger.language or "fr"
+    state = {"flow": flow.id, "version": flow.version, "channel": trigger.channel,
+             "lang": language, "center": None, "status": "opted_out", "step": None}
+    texts = env.messages.get(language) or env.messages["fr"]
+    reply = Reply(gsm.prepare_sms(texts["opted_out"]), True)
+    return Turn(state, reply, [make(OPTED_OUT, env.now.isoformat())])
+
+
+def opt_in(turn: Turn, env: Environment) -> Turn:
+    """Return `turn` opening with an `opted_in` event: she opted out before, and wrote again."""
+    return Turn(turn.state, turn.reply, [make(OPTED_IN, env.now.isoformat()), *turn.events],
+                turn.restart)
 
 
 def max_turns(flow: Flow) -> int:
@@ -125,7 +150,7 @@ class _Run:
         return text % params if params else text
 
     def emit(self, kind: str, **fields: Any) -> None:
-        self.events.append({"type": kind, "at": self.env.now.isoformat(), **fields})
+        self.events.append(make(kind, self.env.now.isoformat(), **fields))
 
     def resume(self, text: str) -> Turn:
         self.state["turns"] += 1
@@ -134,10 +159,10 @@ class _Run:
         step = self.flow.step(self.state["step"])
         word = inputs.keyword(text)
         if word == "stop":
-            self.emit("opted_out")
+            self.emit(OPTED_OUT)
             return self.finish("opted_out", self.message("opted_out"))
         if word == "restart":
-            self.emit("session_ended", status="abandoned")
+            self.emit(SESSION_ENDED, status="abandoned")
             fresh = start(self.flow, Trigger(self.channel, language=self.state["lang"],
                                              center=self.state["center"]), self.env)
             # The conversation's input budget goes on: restarting is no way round max_turns.
@@ -156,7 +181,7 @@ class _Run:
                 answer = None
             else:
                 self.state["center"] = center
-                self.emit("center_identified", center=center)
+                self.emit(CENTER_IDENTIFIED, center=center)
         if answer is None:
             return self.retry(step)
         return self.accepted(step, text, answer)
@@ -165,7 +190,7 @@ class _Run:
         answers = self.state["answers"]
         if isinstance(step, LanguageStep):
             self.state["lang"] = answer.value
-            self.emit("language_chosen", language=answer.value)
+            self.emit(LANGUAGE_CHOSEN, language=answer.value)
         elif isinstance(step, ConsentStep) and answer.value == "no":
             return self.finish("declined", step.declined.get(self.language, ""))
         elif isinstance(step, TextStep) and answer.value == "":
@@ -173,7 +198,7 @@ class _Run:
         elif not isinstance(step, CenterCodeStep):
             answers[step.id] = answer.value
             dimension = self.flow.dimensions.get(step.dimension) if step.dimension else None
-            self.emit("answer_given", step=step.id, raw=text[:RAW_LIMIT], value=answer.value,
+            self.emit(ANSWER_GIVEN, step=step.id, raw=text[:RAW_LIMIT], value=answer.value,
                       score=answer.score, top_box=answer.top_box,
                       dimension=dimension.id if dimension else None,
                       area=dimension.area if dimension else None)
@@ -275,7 +300,7 @@ class _Run:
     def finish(self, status: str, text: str) -> Turn:
         self.state["status"] = status
         self.state["step"] = None
-        self.emit("session_ended", status=status)
+        self.emit(SESSION_ENDED, status=status)
         if self.channel == "ussd":
             budget = self.env.ussd_limit - render.USSD_PREFIX
             body = render.clip(render.gsm.fold_to_gsm7(text), budget)

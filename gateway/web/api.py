@@ -14,15 +14,15 @@ import datetime as dt
 import logging
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from gateway import phones
 from gateway.api_tokens import verify_token
-from gateway.app import services_of
 from gateway.db import session_scope
 from gateway.errors import ArgumentError, KumaError, NotFoundError
 from gateway.models import Center, utcnow
+from gateway.web import context
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def authenticate():
         return _error(401, "this API needs `Authorization: Bearer <token>` "
                       "(create one with `gateway tokens create NAME`)",
                       **{"WWW-Authenticate": 'Bearer realm="kuma"'})
-    with session_scope(services_of(current_app).sessionmaker) as db:
+    with session_scope(context.services().sessionmaker) as db:
         found = verify_token(db, token.strip())
         g.api_token = found.name if found else None
     if g.api_token is None:
@@ -70,7 +70,7 @@ def http_error(error: HTTPException):
 @blueprint.get("/centers")
 def centers():
     """List every centre."""
-    with session_scope(services_of(current_app).sessionmaker) as db:
+    with session_scope(context.services().sessionmaker) as db:
         found = db.scalars(sa.select(Center).order_by(Center.code)).all()
         return jsonify([{"code": c.code, "name": c.name, "district": c.district,
                          "ussd_extension": c.ussd_extension, "sms_keyword": c.sms_keyword}
@@ -84,7 +84,7 @@ def center_scores(code: str):
     from reports.periods import default_range, local_today
     from reports.scores import compute_scores
 
-    services = services_of(current_app)
+    services = context.services()
     week_from, week_to = default_range("week", local_today(utcnow(), services.settings.tz),
                                        count=1, start=request.args.get("from"),
                                        end=request.args.get("to"))
@@ -101,7 +101,7 @@ def invitations():
     """Schedule an SMS survey invitation after a visit; 202 with what was scheduled."""
     from gateway.invitations import invite
 
-    services = services_of(current_app)
+    services = context.services()
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ArgumentError("body: send a JSON object {center, phone, flow?, visit_at?}")

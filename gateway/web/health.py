@@ -15,11 +15,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, jsonify
 
 from gateway import metrics
-from gateway.app import services_of
 from gateway.services import Services
+from gateway.web import context
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class _Check:
 @blueprint.get("/healthz")
 def healthz() -> tuple[Response, int]:
     """Answer 200 when the database and Redis answer, else 503 naming the failing part."""
-    services = services_of(current_app)
+    services = context.services()
     deadline = time.monotonic() + CHECK_TIMEOUT
     database = _Check("database", _check_database, services)
     redis_check = _Check("redis", _check_redis, services)
@@ -88,7 +88,7 @@ def healthz() -> tuple[Response, int]:
 @blueprint.get("/metrics")
 def prometheus_metrics() -> Response:
     """Answer the Prometheus text exposition of Kuma's metrics and queue gauges."""
-    body, content_type = metrics.exposition(services_of(current_app).queue)
+    body, content_type = metrics.exposition(context.services().queue)
     return Response(body, content_type=content_type)
 
 

@@ -1,16 +1,18 @@
-"""The Africa's Talking USSD webhook, answered in plain WSGI in front of Flask.
+"""The USSD aggregator's webhook, answered in plain WSGI in front of Flask.
 
 Every screen a mother sees waits on this endpoint, and the network gives up after a few
 seconds. Under load, Flask's per-request machinery (request context, routing, hooks, the
 response object) cost as much CPU as the turn itself (docs/internals.md), so this one path
 is served by `UssdEndpoint` and every other path goes on to Flask. It keeps what the other
-webhooks have: the token and source checks, the form parsed by werkzeug as Flask would,
-a logged 4xx for bad input, the metrics and the one log line.
+webhooks have: the provider's own checks, the form parsed by werkzeug as Flask would,
+a logged 4xx for bad input, the metrics and the one log line. The path, the checks, the
+parsing and the screens are the provider's (`UssdProvider`, the runner's `ussd`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -18,26 +20,25 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl
 
+from werkzeug.datastructures import EnvironHeaders
 from werkzeug.exceptions import HTTPException
 from werkzeug.formparser import parse_form_data
+from werkzeug.wsgi import get_current_url
 
 from gateway import metrics
-from gateway.channels import africastalking as at
-from gateway.channels.base import UssdRequest
+from gateway.channels.base import UssdRequest, WebhookRequest
 from gateway.errors import ChannelRequestError, EngineUsageError, SessionBusyError
 from gateway.runner import Runner
 
 log = logging.getLogger(__name__)
 
-PATH = "/webhooks/africastalking/ussd"
-ENDPOINT = "webhooks.africastalking_ussd"  # its name in metrics and logs, as a Flask view's
 TEXT_PLAIN = "text/plain; charset=utf-8"
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class Answer:
+class HttpAnswer:
     """One HTTP answer of the endpoint, and what its log line says."""
 
     status: int
@@ -52,20 +53,22 @@ class UssdEndpoint:
 
     def __init__(self, runner: Runner, app: WsgiApp, *, max_body: int) -> None:
         self.runner = runner
-        self.settings = runner.settings
+        self.provider = runner.ussd
+        self.path = runner.ussd.ussd_path
+        self.endpoint = runner.ussd.ussd_endpoint  # as a Flask view's name, in metrics and logs
         self.app = app
         self.max_body = max_body
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
                  ) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") != PATH:
+        if environ.get("PATH_INFO") != self.path:
             return self.app(environ, start_response)
         started = time.perf_counter()
         answer = self.answer(environ)
         seconds = time.perf_counter() - started
-        metrics.observe_webhook(ENDPOINT, answer.status, seconds)
+        metrics.observe_webhook(self.endpoint, answer.status, seconds)
         if log.isEnabledFor(logging.INFO):
-            log.info("webhook %s status=%s session=%s step=%s ms=%.1f", ENDPOINT,
+            log.info("webhook %s status=%s session=%s step=%s ms=%.1f", self.endpoint,
                      answer.status, answer.session, answer.step, seconds * 1000)
         body = answer.body.encode("utf-8")
         start_response(_STATUS_LINES[answer.status],
@@ -73,27 +76,25 @@ class UssdEndpoint:
                         *answer.headers])
         return [body]
 
-    def answer(self, environ: dict[str, Any]) -> Answer:
+    def answer(self, environ: dict[str, Any]) -> HttpAnswer:
         """Check, parse and run one request; bad input becomes a 4xx, never an exception."""
         if environ.get("REQUEST_METHOD") != "POST":
-            return Answer(405, "method not allowed: POST only\n", (("Allow", "POST"),))
+            return HttpAnswer(405, "method not allowed: POST only\n", (("Allow", "POST"),))
         try:
-            at.authenticate(_query_value(environ, "token"), environ.get("REMOTE_ADDR"),
-                            expected_token=self.settings.at_webhook_token,
-                            allowed_networks=self.settings.at_allowed_networks)
-            _, form, _ = parse_form_data(environ, max_content_length=self.max_body)
-            ussd = at.parse_ussd(form)
+            webhook = self.webhook_request(environ)
+            self.provider.authenticate(webhook)
+            ussd = self.provider.parse_ussd(webhook.form)
         except ChannelRequestError as error:
-            return _refused(error.status_code, str(error))
+            return self.refused(error.status_code, str(error))
         except HTTPException as error:  # werkzeug's: a body over the limit, a broken one
-            return _refused(error.code or 400, error.description or error.name)
+            return self.refused(error.code or 400, error.description or error.name)
         try:
             reply = self.runner.handle_ussd(ussd)
         except ChannelRequestError as error:  # a phone number that is none
-            return _refused(error.status_code, str(error), ussd.session_id)
+            return self.refused(error.status_code, str(error), ussd.session_id)
         except SessionBusyError as error:
-            log.warning("webhook %s: %s", PATH, error)
-            return Answer(503, "busy, retry\n", (("Retry-After", "1"),), ussd.session_id)
+            log.warning("webhook %s: %s", self.path, error)
+            return HttpAnswer(503, "busy, retry\n", (("Retry-After", "1"),), ussd.session_id)
         except EngineUsageError as error:
             # A session that cannot go on (its flow version is gone): end it politely.
             log.error("ussd session %s cannot go on: %s", ussd.session_id, error)
@@ -104,29 +105,39 @@ class UssdEndpoint:
             log.exception("ussd session %s failed", ussd.session_id)
             metrics.FAILURES.labels(kind="webhook_error").inc()
             return self.goodbye(ussd, "error")
-        return Answer(200, reply.body, session=ussd.session_id, step=reply.step or "-")
+        return HttpAnswer(200, reply.body, session=ussd.session_id, step=reply.step or "-")
 
-    def goodbye(self, ussd: UssdRequest, message: str) -> Answer:
+    def goodbye(self, ussd: UssdRequest, message: str) -> HttpAnswer:
         """End the session with one of the gateway's messages, in her language if known."""
         try:
             text = self.runner.message_for(ussd.phone, message)
         except Exception:  # noqa: BLE001 - her language is in Redis, which may be the fault
             text = self.runner.texts(None)[message]
-        return Answer(200, at.render_ussd(text, True), session=ussd.session_id)
+        return HttpAnswer(200, self.provider.render(text, True), session=ussd.session_id)
+
+    def refused(self, status: int, reason: str, session: str = "-") -> HttpAnswer:
+        """Log and count a refused request; answer with the reason."""
+        log.warning("webhook %s refused (%s): %s", self.path, status, reason)
+        metrics.FAILURES.labels(kind="bad_webhook").inc()
+        return HttpAnswer(status, f"{reason}\n", session=session)
+
+    def webhook_request(self, environ: dict[str, Any]) -> WebhookRequest:
+        """Wrap the request for the provider; the form is parsed once, when first read."""
+        query = environ.get("QUERY_STRING", "")
+        form = functools.cache(
+            lambda: parse_form_data(environ, max_content_length=self.max_body)[1])
+        return WebhookRequest(
+            query=_first_values(query) if query else {},
+            remote_addr=environ.get("REMOTE_ADDR"), form=form,
+            headers=lambda: EnvironHeaders(environ), url=lambda: get_current_url(environ))
 
 
-def _refused(status: int, reason: str, session: str = "-") -> Answer:
-    log.warning("webhook %s refused (%s): %s", PATH, status, reason)
-    metrics.FAILURES.labels(kind="bad_webhook").inc()
-    return Answer(status, f"{reason}\n", session=session)
-
-
-def _query_value(environ: dict[str, Any], name: str) -> str | None:
-    query = environ.get("QUERY_STRING", "")
-    if not query:
-        return None
-    return next((value for key, value in parse_qsl(query, keep_blank_values=True)
-                 if key == name), None)
+def _first_values(query: str) -> dict[str, str]:
+    # As Flask's request.args.get: a repeated name's first value.
+    values: dict[str, str] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        values.setdefault(name, value)
+    return values
 
 
 _STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}

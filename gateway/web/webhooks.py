@@ -1,5 +1,9 @@
 """Providers' webhooks: authenticate, parse, hand to the runner, answer fast.
 
+Each provider's routes are its own (`Provider.webhooks`, listed by
+gateway.channels.registry): this module turns each into a view that authenticates with
+the provider, parses with the route's parser and hands the value on by its kind.
+
 Bad input is the provider's (or an attacker's) problem, never ours: it gets a logged 4xx
 with the reason, and changes nothing. Only Redis is touched here; SQL is the worker's job.
 The USSD screens themselves are answered in gateway.web.ussd, beneath Flask.
@@ -9,22 +13,22 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from typing import Any
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, g, request
 
 from gateway import metrics
-from gateway.app import services_of
-from gateway.channels import africastalking as at
-from gateway.channels import twilio
-from gateway.channels.base import DeliveryReport, InboundSms
-from gateway.errors import (AuthenticationError, ChannelRequestError, EngineUsageError,
-                            SessionBusyError)
-from gateway.runner import Runner
+from gateway.channels import registry
+from gateway.channels.base import (DeliveryReport, InboundSms, UssdSessionEnded, Webhook,
+                                   WebhookRequest)
+from gateway.errors import ChannelRequestError, EngineUsageError, SessionBusyError
+from gateway.web import context
 
 log = logging.getLogger(__name__)
 
 blueprint = Blueprint("webhooks", __name__, url_prefix="/webhooks")
-DELIVERY_JOB = "gateway.outbound.record_delivery"
+DELIVERY_JOB = "gateway.jobs.record_delivery"
 
 
 @blueprint.before_request
@@ -58,75 +62,28 @@ def _busy(error: SessionBusyError) -> Response:
                     headers={"Retry-After": "1"})
 
 
-def _runner() -> Runner:
-    return current_app.extensions["kuma_runner"]
+def _webhook_request() -> WebhookRequest:
+    return WebhookRequest(query=request.args, remote_addr=request.remote_addr,
+                          form=lambda: request.form, headers=lambda: request.headers,
+                          url=lambda: request.url)
 
 
-def _check_africastalking() -> None:
-    settings = services_of(current_app).settings
-    at.authenticate(request.args.get("token"), request.remote_addr,
-                    expected_token=settings.at_webhook_token,
-                    allowed_networks=settings.at_allowed_networks)
+def _view(provider_name: str, webhook: Webhook) -> Callable[[], Response]:
+    """Return the view of one provider route: authenticate, parse, hand over, acknowledge."""
+    take = _HANDLERS[webhook.kind]
 
+    def view() -> Response:
+        context.providers()[provider_name].authenticate(_webhook_request())
+        take(webhook.parse(request.form))
+        return Response(webhook.answer.body, mimetype=webhook.answer.content_type)
 
-def _check_twilio() -> None:
-    settings = services_of(current_app).settings
-    if not settings.twilio_auth_token:
-        raise AuthenticationError("Twilio is not configured here (TWILIO_AUTH_TOKEN unset)")
-    url = twilio.public_url(request.url, request.headers,
-                            trust_forwarded=settings.twilio_trust_forwarded,
-                            public_base=settings.public_url)
-    twilio.check_signature(settings.twilio_auth_token, url, request.form.to_dict(),
-                           request.headers.get("X-Twilio-Signature"),
-                           settings_header=request.headers.get(
-                               "X-Twilio-Webhooks-Signature-Settings"))
-
-
-@blueprint.post("/africastalking/ussd/events")
-def africastalking_ussd_events() -> Response:
-    """Take AT's notice that a USSD session ended (Success, Incomplete or Failed)."""
-    _check_africastalking()
-    notice = at.parse_ussd_event(request.form)
-    g.session = notice.session_id
-    _runner().handle_ussd_ended(notice)
-    return Response("ok\n", mimetype="text/plain")
-
-
-@blueprint.post("/africastalking/sms")
-def africastalking_sms() -> Response:
-    """Take an incoming SMS; the reply goes out as an outbound SMS from the worker."""
-    _check_africastalking()
-    _handle_sms(at.parse_sms(request.form))
-    return Response("ok\n", mimetype="text/plain")
-
-
-@blueprint.post("/africastalking/delivery")
-def africastalking_delivery() -> Response:
-    """Take an AT delivery report."""
-    _check_africastalking()
-    _queue_delivery(at.parse_delivery(request.form))
-    return Response("ok\n", mimetype="text/plain")
-
-
-@blueprint.post("/twilio/sms")
-def twilio_sms() -> Response:
-    """Take an incoming Twilio SMS; answer with empty TwiML (the reply is sent by a job)."""
-    _check_twilio()
-    _handle_sms(twilio.parse_sms(request.form))
-    return Response(twilio.render_twiml(), mimetype="text/xml")
-
-
-@blueprint.post("/twilio/status")
-def twilio_status() -> Response:
-    """Take a Twilio status callback."""
-    _check_twilio()
-    _queue_delivery(twilio.parse_status(request.form))
-    return Response("ok\n", mimetype="text/plain")
+    view.__doc__ = webhook.doc
+    return view
 
 
 def _handle_sms(message: InboundSms) -> None:
     try:
-        _runner().handle_sms(message)
+        context.runner().handle_sms(message)
     except EngineUsageError as error:
         # Our fault, not the provider's: a retry would fail the same way, so take the
         # message (200), log it and count it; her session is left as it was.
@@ -134,9 +91,26 @@ def _handle_sms(message: InboundSms) -> None:
         metrics.FAILURES.labels(kind="session_broken").inc()
 
 
+def _end_ussd_session(notice: UssdSessionEnded) -> None:
+    g.session = notice.session_id
+    context.runner().handle_ussd_ended(notice)
+
+
 def _queue_delivery(report: DeliveryReport) -> None:
-    queue = services_of(current_app).queue
+    queue = context.services().queue
     queue.enqueue_call(DELIVERY_JOB, args=(report.provider, report.message_id,
                                            str(report.status), report.error_code,
                                            report.failure_reason, report.opted_out),
                        description="record delivery report")
+
+
+_HANDLERS: dict[str, Callable[[Any], None]] = {
+    "sms": _handle_sms,
+    "delivery": _queue_delivery,
+    "ussd_ended": _end_ussd_session,
+}
+
+for _name, _provider in registry.PROVIDERS.items():
+    for _webhook in _provider.webhooks:
+        blueprint.add_url_rule(f"/{_name}/{_webhook.path}", endpoint=f"{_name}_{_webhook.name}",
+                               view_func=_view(_name, _webhook), methods=["POST"])

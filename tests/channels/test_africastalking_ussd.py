@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.channels.africastalking import new_input, render_ussd, split_service_code
+from gateway.channels.africastalking import follows, new_input, render_ussd, split_service_code
 from gateway.errors import ReplyError
 
 NEW_INPUT_CASES = [
@@ -63,3 +63,19 @@ def test_render_ussd(text, final, expected):
 def test_render_ussd_refuses_more_than_182_characters():
     with pytest.raises(ReplyError, match="183 characters"):
         render_ussd("x" * 179, final=False)
+
+
+FOLLOWS_CASES = [
+    ("the next screen's request", "1*2", "1*2*5", True),
+    ("the same request again", "1*2", "1*2", True),
+    ("the first answer after the dial", "", "1", True),
+    ("two inputs on: another process served her", "1", "1*2*5", False),
+    ("a free text holding a star: read first", "1", "1*rue 5*3", False),
+    ("another session's text", "1*2", "3*4*5", False),
+]
+
+
+@pytest.mark.parametrize(("label", "answered", "text", "expected"), FOLLOWS_CASES,
+                         ids=[c[0] for c in FOLLOWS_CASES])
+def test_follows(label, answered, text, expected):
+    assert follows(answered, text) is expected

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
 from gateway.cli import main
-from gateway.directory import CenterDirectory
+from gateway.center_directory import CenterDirectory
 from gateway.models import Center
 from gateway.settings import Settings
 

@@ -130,9 +130,9 @@ def test_serve_starts_on_embedded_defaults_and_stops_everything(tmp_path: Path) 
         # The worker runs jobs, and RQ's scheduler runs jobs enqueued for later.
         client = redis.Redis(unix_socket_path=socket_file)
         queue = rq.Queue("kuma", connection=client)
-        now_job = queue.enqueue("gateway.centers.refresh_directory_job")
+        now_job = queue.enqueue("gateway.jobs.refresh_directory")
         later_job = queue.enqueue_in(dt.timedelta(seconds=1),
-                                     "gateway.centers.refresh_directory_job")
+                                     "gateway.jobs.refresh_directory")
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and not all(
                 job.get_status(refresh=True) == "finished" for job in (now_job, later_job)):

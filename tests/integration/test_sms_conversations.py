@@ -89,7 +89,6 @@ def test_stop_without_a_session_opts_out(client, services, drain):
 
 def test_a_staff_visit_sms_invites_the_mother_who_then_answers_for_that_centre(
         client, services, drain):
-    from gateway import invitations
     from gateway.models import Center, Invitation, StaffPhone
     from gateway.sql import insert_ignore
 
@@ -114,8 +113,8 @@ def test_a_staff_visit_sms_invites_the_mother_who_then_answers_for_that_centre(
         assert "+223******33" in confirmation.body and "76 55 44 33" not in confirmation.body
     # The invitation goes out; when she answers, her survey is for centre 12.
     mother = "+22376554433"
-    invitations.remember_invitation(services, services.vault.hash(mother), "12",
-                                    "maternal_care")
+    services.store.remember_invitation(services.vault.hash(mother), center="12",
+                                       flow="maternal_care")
     sms(client, "1", phone=mother)
     for answer in ["1", "1", "1"]:
         sms(client, answer, phone=mother)
@@ -123,8 +122,8 @@ def test_a_staff_visit_sms_invites_the_mother_who_then_answers_for_that_centre(
     with services.sessionmaker() as db:
         session = db.scalars(sa.select(SurveySession)).one()
         assert session.center_id == center_id
-    assert services.redis.get(invitations.INVITATION_KEY.format(
-        phone_hash=services.vault.hash(mother))) is None
+    assert services.redis.get(services.store.key(
+        "invitation", phone_hash=services.vault.hash(mother))) is None
 
 
 def test_a_mother_writing_visite_is_not_taken_for_a_staff_command(client, services, drain):

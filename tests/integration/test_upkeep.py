@@ -6,7 +6,8 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from gateway import jobs, outbox
+from gateway import upkeep
+from gateway.sms import outbox
 from gateway.models import Contact, OutboundMessage, SurveySession
 from tests.integration.test_sms_conversations import sms
 from tests.integration.test_ussd_conversations import play
@@ -18,8 +19,8 @@ def test_sessions_whose_state_lapsed_are_closed(client, services, drain):
     play(client, "ATUid_sweep", ["1", "1", "2"])
     sms(client, "AVIS 07")
     drain()
-    assert jobs.sweep(services, now=NOW) == {"ussd": 0, "sms": 0}  # both still live
-    later = jobs.sweep(services, now=NOW + dt.timedelta(hours=49))
+    assert upkeep.sweep(services, now=NOW) == {"ussd": 0, "sms": 0}  # both still live
+    later = upkeep.sweep(services, now=NOW + dt.timedelta(hours=49))
     assert later == {"ussd": 1, "sms": 1}
     with services.sessionmaker() as db:
         statuses = {channel: status for channel, status in db.execute(

@@ -8,7 +8,7 @@ import pytest
 
 from gateway.services import Services
 from gateway.settings import Settings
-from tests.outbound.support import build_services
+from tests.sms.support import build_services
 
 
 @pytest.fixture

@@ -9,11 +9,11 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from gateway import outbound
+from gateway.sms import send
 from gateway.channels.base import LogSender
 from gateway.cli import main
 from gateway.cli.invite import staff
-from tests.outbound.support import add_contact, add_message, point_worker_at
+from tests.sms.support import add_contact, add_message, point_worker_at
 
 BAMAKO_TODAY = dt.datetime.now(dt.timezone.utc).date()  # Africa/Bamako is UTC+0
 
@@ -88,7 +88,7 @@ def test_staff_add_and_list():
 def test_messages_list_shows_masked_numbers(services):
     sent = add_message(services, add_contact(services), "Merci")
     add_message(services, add_contact(services, "+22366123499"), "Bonjour")
-    outbound.deliver(services, sent, sender=LogSender())
+    send.deliver(services, sent, sender=LogSender())
 
     table = run("messages", "list")
     as_json = run("messages", "list", "--format", "json")

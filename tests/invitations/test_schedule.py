@@ -8,13 +8,14 @@ import zoneinfo
 
 import pytest
 
-from gateway import invitations, outbound
+from gateway import invitations, session_store
+from gateway.sms import send
 from gateway.channels.base import LogSender
 from gateway.db import session_scope
 from gateway.engine import gsm
 from gateway.errors import ArgumentError, NotFoundError, PhoneNumberError
 from gateway.models import Invitation, InvitationStatus, MessagePurpose, MessageStatus
-from tests.outbound.support import PHONE, add_contact, message
+from tests.sms.support import PHONE, add_contact, message
 
 UTC = dt.timezone.utc
 BAMAKO = zoneinfo.ZoneInfo("Africa/Bamako")  # UTC+0 all year
@@ -152,12 +153,12 @@ def test_the_text_is_one_gsm7_segment_in_the_contact_s_language():
 def test_a_sent_invitation_tells_the_runner_its_centre_and_flow(services):
     invitation = schedule(services, now=MORNING - dt.timedelta(hours=3))
 
-    assert outbound.deliver(services, invitation.message_id, sender=LogSender(),
-                            clock=lambda: MORNING) is MessageStatus.LOGGED
+    assert send.deliver(services, invitation.message_id, sender=LogSender(),
+                        clock=lambda: MORNING) is MessageStatus.LOGGED
 
-    key = invitations.INVITATION_KEY.format(phone_hash=services.vault.hash(PHONE))
+    key = services.store.key("invitation", phone_hash=services.vault.hash(PHONE))
     assert json.loads(services.redis.get(key)) == {"center": "07", "flow": "maternal_care"}
-    assert 0 < services.redis.ttl(key) <= invitations.INVITATION_TTL
+    assert 0 < services.redis.ttl(key) <= session_store.INVITATION_TTL
     with session_scope(services.sessionmaker) as db:
         assert db.get(Invitation, invitation.id).status is InvitationStatus.SENT
 
@@ -166,13 +167,13 @@ def test_an_invitation_to_a_mother_who_opted_out_since_is_skipped(services):
     invitation = schedule(services, now=MORNING - dt.timedelta(hours=3))
     services.store.set_opted_out(services.vault.hash(PHONE), True)
 
-    assert outbound.deliver(services, invitation.message_id,
-                            sender=LogSender()) is MessageStatus.OPTED_OUT
+    assert send.deliver(services, invitation.message_id,
+                        sender=LogSender()) is MessageStatus.OPTED_OUT
 
     with session_scope(services.sessionmaker) as db:
         assert db.get(Invitation, invitation.id).status is InvitationStatus.SKIPPED
     assert not services.redis.exists(
-        invitations.INVITATION_KEY.format(phone_hash=services.vault.hash(PHONE)))
+        services.store.key("invitation", phone_hash=services.vault.hash(PHONE)))
 
 
 def test_invite_commits_then_enqueues_and_reports_masked(services):

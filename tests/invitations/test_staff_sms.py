@@ -10,26 +10,10 @@ import sqlalchemy as sa
 from gateway import invitations
 from gateway.db import session_scope
 from gateway.models import Center, Contact, Invitation, StaffPhone
-from tests.outbound.support import add_contact
+from tests.sms.support import add_contact
 
 NOW = dt.datetime(2025, 3, 4, 10, 0, tzinfo=dt.timezone.utc)
 STAFF = "+22370000011"
-
-
-@pytest.mark.parametrize(("text", "expected"), [
-    ("VISITE 76123456", "76123456"),
-    ("visite 76 12 34 56", "76123456"),
-    ("Visité +223 76-12-34-56.", "+22376123456"),
-    ("TAALI 76123456", "76123456"),
-    ("taali", ""),
-    ("VISITE", ""),
-    ("1", None),
-    ("AVIS 07", None),
-    ("", None),
-    ("visiter 76123456", None),
-])
-def test_parse_visit_command(text, expected):
-    assert invitations.parse_visit_command(text) == expected
 
 
 @pytest.fixture

@@ -25,8 +25,8 @@ def silent_port() -> Iterator[int]:
 
 
 def test_healthy_gateway_answers_200_with_queue_counts(services: Services) -> None:
-    services.queue.enqueue("gateway.centers.refresh_directory_job")
-    services.queue.enqueue("gateway.centers.refresh_directory_job")
+    services.queue.enqueue("gateway.jobs.refresh_directory")
+    services.queue.enqueue("gateway.jobs.refresh_directory")
     client = create_app(services.settings, services=services).test_client()
 
     response = client.get("/healthz")
@@ -90,7 +90,7 @@ def test_metrics_endpoint_shows_webhooks_sessions_and_the_queue(services: Servic
     metrics.observe_webhook(endpoint, 200, 0.012)
     metrics.observe_webhook(endpoint, 200, 0.3)
     metrics.observe_webhook(endpoint, 403, 0.004)
-    services.queue.enqueue("gateway.centers.refresh_directory_job")
+    services.queue.enqueue("gateway.jobs.refresh_directory")
 
     response = client.get("/metrics")
 

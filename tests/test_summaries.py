@@ -19,7 +19,7 @@ from gateway.errors import WeekError
 from gateway.models import Center, Contact, MessagePurpose, MessageStatus, OutboundMessage
 from gateway.services import Services
 from gateway.settings import Settings
-from reports.weekly import last_week, send_summaries, ussd_code
+from gateway.summaries import last_week, send_summaries, ussd_code
 from tests.reports.dataset import Dataset
 
 WEEK, LAST = "2026-W47", "2026-W46"
@@ -216,7 +216,7 @@ def test_the_scheduled_job_queues_and_a_real_worker_sends_the_summaries(services
         monkeypatch.setenv(name, value)
     services_module.for_worker.cache_clear()
     try:
-        services.queue.enqueue("reports.weekly.send_summaries_job", kwargs={"week": WEEK})
+        services.queue.enqueue("gateway.jobs.send_summaries", kwargs={"week": WEEK})
         rq.SimpleWorker([services.queue], connection=services.redis).work(
             burst=True, with_scheduler=False)
     finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.channels.ratelimit import LocalRateLimiter, TokenBucket
+from gateway.sms.ratelimit import LocalRateLimiter, TokenBucket
 
 
 def test_bucket_allows_a_burst_then_spaces_sends():

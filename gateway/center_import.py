@@ -27,7 +27,7 @@ import sqlalchemy.orm as so
 from gateway.db import session_scope
 from gateway.errors import CenterImportError
 from gateway.models import Center
-from gateway.services import Services, for_worker
+from gateway.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -246,8 +246,3 @@ def refresh_directory(services: Services) -> int:
         count = services.directory.refresh(db)
     log.info("centre directory refreshed: %d centres", count)
     return count
-
-
-def refresh_directory_job() -> int:
-    """RQ job: refresh the centre directory (the scheduler runs it every 10 minutes)."""
-    return refresh_directory(for_worker())

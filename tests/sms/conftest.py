@@ -6,11 +6,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from gateway import outbound
+from gateway.sms import senders
 from gateway.services import Services
 from gateway.settings import Settings
 from tests.channels.standins import AfricasTalkingStandIn, TwilioStandIn
-from tests.outbound.support import build_services, close_worker_services
+from tests.sms.support import build_services, close_worker_services
 
 TWILIO_FROM = "+15005550006"
 
@@ -44,7 +44,7 @@ def services(settings: Settings) -> Iterator[Services]:
 @pytest.fixture(autouse=True)
 def fresh_senders() -> Iterator[None]:
     """Forget senders and worker services cached by a previous test."""
-    outbound._process_sender.cache_clear()
+    senders.process_sender.cache_clear()
     yield
-    outbound._process_sender.cache_clear()
+    senders.process_sender.cache_clear()
     close_worker_services()

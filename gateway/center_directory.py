@@ -13,21 +13,20 @@ import redis
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-KEY = "{prefix}:centers:{kind}"  # kinds: code, extension, keyword
-STAFF_KEY = "{prefix}:staff"      # hashes of the phones that may send VISITE commands
+KEY = "kuma:centers:{kind}"  # kinds: code, extension, keyword
+STAFF_KEY = "kuma:staff"      # hashes of the phones that may send VISITE commands
 CACHE_SECONDS = 30  # each process keeps answers this long: centres change rarely
 
 
 class CenterDirectory:
     """Look centres up by code, USSD extension or SMS keyword, in Redis."""
 
-    def __init__(self, redis_client: redis.Redis, *, prefix: str = "kuma") -> None:
+    def __init__(self, redis_client: redis.Redis) -> None:
         self.redis = redis_client
-        self.prefix = prefix
         self._cache: dict[tuple[str, str], tuple[float, str | None]] = {}
 
     def _key(self, kind: str) -> str:
-        return KEY.format(prefix=self.prefix, kind=kind)
+        return KEY.format(kind=kind)
 
     def refresh(self, db: so.Session) -> int:
         """Copy every centre from the database; return how many there are."""
@@ -45,9 +44,9 @@ class CenterDirectory:
                 pipe.delete(self._key(kind))
                 if mapping:
                     pipe.hset(self._key(kind), mapping=mapping)
-            pipe.delete(STAFF_KEY.format(prefix=self.prefix))
+            pipe.delete(STAFF_KEY)
             if staff:
-                pipe.sadd(STAFF_KEY.format(prefix=self.prefix), *staff)
+                pipe.sadd(STAFF_KEY, *staff)
             pipe.execute()
         self._cache.clear()
         return len(rows)
@@ -70,7 +69,7 @@ class CenterDirectory:
 
     def is_staff(self, phone_hash: str) -> bool:
         """Tell whether a phone is registered as a centre's staff (may invite mothers)."""
-        return bool(self.redis.sismember(STAFF_KEY.format(prefix=self.prefix), phone_hash))
+        return bool(self.redis.sismember(STAFF_KEY, phone_hash))
 
     def _get(self, kind: str, field: str) -> str | None:
         now = time.monotonic()

@@ -4,26 +4,26 @@ from __future__ import annotations
 
 import pytest
 
-from gateway import outbound
+from gateway.sms import delivery, send, senders
 from gateway.channels import twilio
 from gateway.channels.base import LogSender
 from gateway.models import MessageStatus
-from tests.outbound.support import PHONE, add_contact, add_message, contact, message
+from tests.sms.support import PHONE, add_contact, add_message, contact, message
 
 
 @pytest.fixture
 def sent(services, at_standin, at_settings):
     """Send one SMS through the AT stand-in; return (message id, provider message id)."""
-    sender = outbound.sender_for(at_settings)
+    sender = senders.sender_for(at_settings)
     message_id = add_message(services, add_contact(services))
-    outbound.deliver(services, message_id, sender=sender)
+    send.deliver(services, message_id, sender=sender)
     sender.close()
     return message_id, message(services, message_id).provider_message_id
 
 
 def report(services, provider_id, status, *, provider="africastalking", error_code=None,
            reason=None, opted_out=False):
-    return outbound.apply_delivery(services, provider, provider_id, status, error_code, reason,
+    return delivery.apply_delivery(services, provider, provider_id, status, error_code, reason,
                                    opted_out)
 
 
@@ -58,7 +58,7 @@ def test_a_report_of_another_provider_or_an_unknown_id_changes_nothing(services,
 def test_an_opt_out_report_opts_the_contact_out(services):
     contact_id = add_contact(services)
     message_id = add_message(services, contact_id)
-    outbound.deliver(services, message_id, sender=LogSender())
+    send.deliver(services, message_id, sender=LogSender())
     provider_id = message(services, message_id).provider_message_id
     # What the Twilio status webhook parses out of a 21610 failure.
     parsed = twilio.parse_status({"MessageSid": "SM" + "a" * 32, "MessageStatus": "failed",

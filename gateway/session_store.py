@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import dataclasses
+import enum
 import json
 import logging
 import threading
@@ -30,9 +32,11 @@ KEYS = {
     "contact": "{prefix}:contact:{phone_hash}",
     "opted_out": "{prefix}:opted_out:{phone_hash}",
     "dropped": "{prefix}:dropped:{phone_hash}",
+    "invitation": "{prefix}:invitation:{phone_hash}",
 }
 
 CONTACT_TTL = 400 * 24 * 3600  # a mother may come back for her next child's visits
+INVITATION_TTL = 3 * 24 * 3600  # she may answer the evening after, or the next days
 
 class SessionStore:
     """Session state and phone memory in Redis, all keys under `prefix`."""
@@ -127,6 +131,20 @@ class SessionStore:
         else:
             (pipe or self.redis).delete(key)
 
+    def remember_invitation(self, phone_hash: str, *, center: str, flow: str) -> None:
+        """Remember which centre and flow her reply to an invitation starts."""
+        self.redis.set(self.key("invitation", phone_hash=phone_hash),
+                       json.dumps({"center": center, "flow": flow}), ex=INVITATION_TTL)
+
+    def invitation(self, phone_hash: str) -> dict[str, str] | None:
+        """Return the centre and flow of the invitation she may be answering, or None."""
+        raw = self.redis.get(self.key("invitation", phone_hash=phone_hash))
+        return json.loads(raw) if raw else None
+
+    def forget_invitation(self, phone_hash: str, *, pipe: Any = None) -> None:
+        """Forget her invitation once she answered it."""
+        (pipe or self.redis).delete(self.key("invitation", phone_hash=phone_hash))
+
 
 def _seconds(ttl: int | float) -> int:
     seconds = int(ttl)
@@ -198,6 +216,56 @@ return 1
 """
 
 
+class EventsList(NamedTuple):
+    """Where a turn's event records go: the list, its flush flag and the flag's lifetime."""
+
+    key: str
+    flush_flag: str
+    flush_ttl: int
+
+
+class UssdLifetimes(NamedTuple):
+    """How long, in seconds, a USSD turn's writes are kept."""
+
+    state: int    # the session's state (resumable after a dropped call)
+    replies: int  # the screens given, for repeated requests
+    dropped: int  # the phone's pointer to its dropped session
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class UssdWrite:
+    """One USSD turn to write, if the session's state is still `expected`."""
+
+    session_id: str
+    phone_hash: str
+    expected: str | None    # the state the turn was computed from (None: a new session)
+    state: str | None       # the new state (None: the session ended)
+    fingerprint: str        # of the request, to answer a repeat with the same screen
+    reply: str              # the screen's body, as the provider rendered it
+    answered: str = ""      # the request's text, kept in memory with the state
+    records: tuple[str, ...] = ()  # event records to append
+    resumed_from: str | None = None  # a dropped session this one takes over
+    language: str | None = None      # learnt this turn, remembered for the phone
+    center: str | None = None
+    opted_out: bool = False
+
+
+class Outcome(str, enum.Enum):
+    """What a compare-and-set did."""
+
+    WRITTEN = "written"
+    STALE = "stale"        # the state changed since it was read: read and run again
+    ANSWERED = "answered"  # this very request was answered already: its screen
+
+
+class Committed(NamedTuple):
+    """The result of `UssdTurns.commit`."""
+
+    outcome: Outcome
+    screen: str | None = None   # ANSWERED: the screen given to this request before
+    flush_needed: bool = False  # WRITTEN: records appended and no flush queued yet
+
+
 class RecentTurn(NamedTuple):
     """A session's state as this process last wrote it, and the request text it answered."""
 
@@ -227,8 +295,11 @@ class UssdTurns:
 
     RECENT = 20_000  # sessions remembered per process (~1 KB each)
 
-    def __init__(self, store: SessionStore) -> None:
+    def __init__(self, store: SessionStore, *, lifetimes: UssdLifetimes,
+                 events: EventsList) -> None:
         self.store = store
+        self.lifetimes = lifetimes
+        self.events = events
         self._read = store.redis.register_script(_USSD_READ)
         self._commit = store.redis.register_script(_USSD_COMMIT)
         self._recent: collections.OrderedDict[str, RecentTurn] = collections.OrderedDict()
@@ -259,36 +330,33 @@ class UssdTurns:
                                                        else v for v in values)
         return UssdSnapshot(reply, raw, bool(seen), language, center, dropped)
 
-    def commit(self, session_id: str, phone_hash: str, *, expected: str | None,
-               state: str | None, fingerprint: str, reply: str, state_ttl: int,
-               replies_ttl: int, dropped_ttl: int, records: list[str], events_key: str,
-               flush_key: str, flush_ttl: int, resumed_from: str | None = None,
-               language: str | None = None, center: str | None = None,
-               opted_out: bool = False, answered: str = "") -> int | str:
-        """Write the turn if the state is unchanged: 0 on conflict, 2 if a flush is needed.
+    def commit(self, write: UssdWrite) -> Committed:
+        """Write the turn if the state is unchanged; say what was done.
 
         When this very request (same fingerprint) was answered already, nothing is written
-        and the screen then given is returned.
-
-        `language` and `center`, when the turn learnt them, are remembered for the phone;
-        `answered` (the request's text) is kept in memory with the state it led to.
+        and the screen then given comes back (`Outcome.ANSWERED`).
         """
         key = self.store.key
+        session_id, phone_hash = write.session_id, write.phone_hash
         session_key = key("session", channel="ussd", id=session_id)
-        old_key = key("session", channel="ussd", id=resumed_from) if resumed_from \
+        old_key = key("session", channel="ussd", id=write.resumed_from) if write.resumed_from \
             else session_key
+        lifetimes, events = self.lifetimes, self.events
         result = self._commit(
             keys=[session_key, key("replies", channel="ussd", id=session_id),
-                  key("dropped", phone_hash=phone_hash), events_key, flush_key, old_key,
-                  key("contact", phone_hash=phone_hash), key("opted_out", phone_hash=phone_hash)],
-            args=[expected or "", state or "", fingerprint, reply, _seconds(state_ttl),
-                  _seconds(replies_ttl), session_id if state else "", _seconds(dropped_ttl),
-                  "1" if opted_out else "", _seconds(flush_ttl), language or "", center or "",
-                  CONTACT_TTL, *records])
+                  key("dropped", phone_hash=phone_hash), events.key, events.flush_flag,
+                  old_key, key("contact", phone_hash=phone_hash),
+                  key("opted_out", phone_hash=phone_hash)],
+            args=[write.expected or "", write.state or "", write.fingerprint, write.reply,
+                  _seconds(lifetimes.state), _seconds(lifetimes.replies),
+                  session_id if write.state else "", _seconds(lifetimes.dropped),
+                  "1" if write.opted_out else "", _seconds(events.flush_ttl),
+                  write.language or "", write.center or "", CONTACT_TTL, *write.records])
         if isinstance(result, (bytes, str)):
-            return _text(result)  # this very request was answered already: its screen
+            return Committed(Outcome.ANSWERED, screen=_text(result))
         if result:
-            self._remember(session_id, state, answered)
-        elif expected is not None:
+            self._remember(session_id, write.state, write.answered)
+            return Committed(Outcome.WRITTEN, flush_needed=result == 2)
+        if write.expected is not None:
             self._remember(session_id, None)  # stale: read it again next time
-        return int(result)
+        return Committed(Outcome.STALE)

@@ -10,10 +10,10 @@ from collections.abc import Iterator
 import pytest
 import rq
 
-from gateway import scheduler
+from gateway import periodic
 from gateway.db import session_scope
 from gateway.models import Center
-from gateway.scheduler import Every, Task, Weekly, build_tasks, due_slots, fire, run_scheduler
+from gateway.periodic import Every, Task, Weekly, build_tasks, due_slots, fire, run_scheduler
 from gateway.services import Services, for_worker
 from gateway.settings import Settings
 
@@ -58,7 +58,7 @@ def test_weekly_slot_is_due_once_when_monday_eight_passes(tasks: list[Task]) -> 
 
 def test_weekly_summaries_are_for_the_iso_week_that_just_ended(tasks: list[Task]) -> None:
     weekly = next(task for task in tasks if task.name == "weekly_summaries")
-    assert weekly.job == "reports.weekly.send_summaries_job"
+    assert weekly.job == "gateway.jobs.send_summaries"
     assert weekly.arguments(utc(2025, 1, 6, 8, 0)) == {"week": "2025-W01"}
     assert weekly.arguments(utc(2024, 12, 30, 8, 0)) == {"week": "2024-W52"}
     assert weekly.arguments(utc(2021, 1, 4, 8, 0)) == {"week": "2020-W53"}
@@ -132,7 +132,7 @@ def test_two_schedulers_enqueue_a_slot_once(settings: Settings, services: Servic
         other.close()
 
     assert first is not None and second is None
-    assert queued(services) == [("reports.weekly.send_summaries_job", {"week": "2025-W01"})]
+    assert queued(services) == [("gateway.jobs.send_summaries", {"week": "2025-W01"})]
     assert services.redis.ttl("kuma:schedule:weekly_summaries:20250106T0800Z") > 86400
 
 
@@ -159,10 +159,10 @@ def test_run_scheduler_over_a_monday_morning_with_two_schedulers(
                       lambda: clock[0])
 
     jobs = queued(services)
-    assert jobs.count(("reports.weekly.send_summaries_job", {"week": "2025-W01"})) == 1
+    assert jobs.count(("gateway.jobs.send_summaries", {"week": "2025-W01"})) == 1
     # Slots 07:58 (caught up at start), 07:59, 08:00, 08:01; refresh at 07:50 and 08:00.
     assert jobs.count(("gateway.jobs.sweep_sessions", {})) == 4
-    assert jobs.count(("gateway.centers.refresh_directory_job", {})) == 2
+    assert jobs.count(("gateway.jobs.refresh_directory", {})) == 2
     assert len(jobs) == 7
 
 
@@ -208,5 +208,5 @@ def test_scheduled_summaries_job_accepts_what_the_scheduler_sends(
 
 
 def test_slot_key_names_task_and_utc_minute(tasks: list[Task]) -> None:
-    assert scheduler.slot_key(tasks[1], dt.datetime(2025, 1, 6, 9, 0, tzinfo=BAMAKO)) \
+    assert periodic.slot_key(tasks[1], dt.datetime(2025, 1, 6, 9, 0, tzinfo=BAMAKO)) \
         == "kuma:schedule:sweep_sessions:20250106T0900Z"

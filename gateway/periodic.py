@@ -29,9 +29,9 @@ log = logging.getLogger(__name__)
 
 SLOT_KEY = "kuma:schedule:{task}:{slot}"
 TICK = 5.0  # seconds between loop turns; well under the shortest period
-SUMMARIES_JOB = "reports.weekly.send_summaries_job"
+SUMMARIES_JOB = "gateway.jobs.send_summaries"
 SWEEP_JOB = "gateway.jobs.sweep_sessions"
-REFRESH_CENTERS_JOB = "gateway.centers.refresh_directory_job"
+REFRESH_CENTERS_JOB = "gateway.jobs.refresh_directory"
 
 
 class Schedule(Protocol):

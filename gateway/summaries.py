@@ -1,7 +1,7 @@
 """Weekly summaries: compose each centre's SMS for every active recipient and queue it once.
 
 `send_summaries` is what `gateway summaries send` runs by hand, and what the scheduler's
-Monday job `send_summaries_job` runs in a worker. Each message carries the dedupe key `summary:<centre>:<week>:<recipient>`,
+Monday job `gateway.jobs.send_summaries` runs in a worker. The texts are reports' (pure). Each message carries the dedupe key `summary:<centre>:<week>:<recipient>`,
 unique in the database, so that a second run, two schedulers at once or a manual run after
 the scheduled one never queue a second copy: they report `already_sent` instead. The send
 jobs are enqueued only after the transaction that wrote the messages has committed.
@@ -22,10 +22,10 @@ from gateway.engine import gsm
 from gateway.errors import PhoneTokenError
 from gateway.models import (Center, Contact, MessagePurpose, OutboundMessage, SummaryRecipient,
                             utcnow)
-from gateway.outbox import dispatch_after_commit, queue_message
 from gateway.phones import TEXT_MASK, mask
-from gateway.services import Services, for_worker
+from gateway.services import Services
 from gateway.settings import Settings
+from gateway.sms.outbox import dispatch_after_commit, queue_message
 from reports.scores import ScoreRow, compute_scores, parse_week, week_of, weeks_back
 from reports.summaries import BASELINE_WEEKS, compose_summary
 
@@ -115,16 +115,14 @@ def send_summaries(services: Services, *, week: str | None = None, dry_run: bool
                     old_ids[message_id] = len(results)
             results.append(row)
         _show_stored_bodies(db, old_ids, results)
-    counts = {status: sum(r["status"] == status for r in results) for status in STATUSES}
+    done = counts(results)
     log.info("weekly summaries of %s: %d queued, %d already sent, %d opted out, %d dry run",
-             week, counts["sent"], counts["already_sent"], counts["opted_out"],
-             counts["dry_run"])
+             week, done["sent"], done["already_sent"], done["opted_out"], done["dry_run"])
     return results
 
 
-def send_summaries_job(week: str | None = None) -> dict[str, int]:
-    """Send the week's summaries (RQ job the scheduler enqueues); return counts by status."""
-    rows = send_summaries(for_worker(), week=week)
+def counts(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Return how many of `send_summaries`' rows have each status."""
     return {status: sum(r["status"] == status for r in rows) for status in STATUSES}
 
 

@@ -15,7 +15,8 @@ import redis
 from gateway import redis_connection
 from gateway.errors import SessionBusyError, SettingsError
 from gateway.settings import Settings
-from gateway.store import CONTACT_TTL, SessionStore, UssdTurns
+from gateway.session_store import (CONTACT_TTL, EventsList, Outcome, SessionStore, UssdLifetimes,
+                           UssdTurns, UssdWrite)
 
 
 @pytest.fixture
@@ -77,18 +78,26 @@ def test_ttl_must_be_positive(store: SessionStore) -> None:
 # ---------------------------------------------------------------- USSD turns
 
 
+def ussd_turns(store: SessionStore) -> UssdTurns:
+    return UssdTurns(store, lifetimes=UssdLifetimes(state=300, replies=3600, dropped=120),
+                     events=EventsList("kuma:events", "kuma:events:flush-queued", 60))
+
+
 def commit(turns: UssdTurns, session_id: str = "s", *, expected: str | None = None,
            state: str | None = '{"step":"q2"}', fingerprint: str = "fp-1",
-           reply: str = "CON Q2", records: tuple[str, ...] = (), **extra) -> int:
-    return turns.commit(session_id, "h1", expected=expected, state=state,
-                        fingerprint=fingerprint, reply=reply, state_ttl=300, replies_ttl=3600,
-                        dropped_ttl=120, records=list(records), events_key="kuma:events",
-                        flush_key="kuma:events:flush-queued", flush_ttl=60, **extra)
+           reply: str = "CON Q2", records: tuple[str, ...] = (), **extra) -> int | str:
+    """Commit a turn; return 2 (written, flush it), 1 (written), 0 (stale) or the screen."""
+    done = turns.commit(UssdWrite(session_id, "h1", expected=expected, state=state,
+                                  fingerprint=fingerprint, reply=reply, records=records,
+                                  **extra))
+    if done.outcome is Outcome.ANSWERED:
+        return done.screen
+    return 0 if done.outcome is Outcome.STALE else 1 + done.flush_needed
 
 
 def test_a_turn_is_written_once_and_its_reply_given_again(store: SessionStore,
                                                          redis_client: redis.Redis) -> None:
-    turns = UssdTurns(store)
+    turns = ussd_turns(store)
     assert commit(turns, records=('{"a":1}',)) == 2  # written; a flush must be queued
     assert commit(turns, fingerprint="fp-2", reply="CON other") == 0  # stale: refused
     assert commit(turns, reply="CON again") == "CON Q2"  # the same request: its screen
@@ -103,7 +112,7 @@ def test_a_turn_is_written_once_and_its_reply_given_again(store: SessionStore,
 
 
 def test_racing_turns_advance_a_session_once(store: SessionStore) -> None:
-    turns = UssdTurns(store)
+    turns = ussd_turns(store)
     commit(turns)
     barrier = threading.Barrier(10)
 
@@ -124,7 +133,7 @@ def test_racing_turns_advance_a_session_once(store: SessionStore) -> None:
 
 
 def test_a_final_turn_ends_the_session_and_its_resume_pointer(store: SessionStore) -> None:
-    turns = UssdTurns(store)
+    turns = ussd_turns(store)
     commit(turns)
     commit(turns, expected='{"step":"q2"}', state=None, fingerprint="fp-2",
            reply="END Merci")
@@ -134,7 +143,7 @@ def test_a_final_turn_ends_the_session_and_its_resume_pointer(store: SessionStor
 
 
 def test_a_resumed_session_can_be_taken_only_once(store: SessionStore) -> None:
-    turns = UssdTurns(store)
+    turns = ussd_turns(store)
     commit(turns, "old")
     first = commit(turns, "new1", state='{"step":"q2"}', resumed_from="old")
     second = commit(turns, "new2", state='{"step":"q2"}', resumed_from="old")
@@ -142,7 +151,7 @@ def test_a_resumed_session_can_be_taken_only_once(store: SessionStore) -> None:
 
 
 def test_a_turn_remembers_language_and_opt_out(store: SessionStore) -> None:
-    turns = UssdTurns(store)
+    turns = ussd_turns(store)
     commit(turns, language="bm", center="07", opted_out=True)
     assert store.contact_prefs("h1") == {"language": "bm", "center": "07"}
     assert store.is_opted_out("h1")
@@ -250,7 +259,7 @@ def test_store_works_on_a_decoded_client(redis_url: str, redis_client: redis.Red
 
     decoded.save("sms", "s", {"a": "é"}, ttl=60)
     decoded.set_contact_prefs("h", language="fr")
-    turns = UssdTurns(decoded)
+    turns = ussd_turns(decoded)
     commit(turns, "u", reply="CON Mèrci")
 
     assert decoded.load("sms", "s") == {"a": "é"}

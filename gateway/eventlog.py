@@ -18,12 +18,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import secrets
+from collections.abc import Iterable
 from typing import Any
 
 import redis
 import rq
 from rq import Retry
+
+from gateway.session_store import EventsList
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +33,7 @@ EVENTS_KEY = "kuma:events"
 PROCESSING_KEY = "kuma:events:processing"
 LOCK_KEY = "kuma:events:flusher"
 PENDING_KEY = "kuma:events:flush-queued"
-FLUSH_JOB = "gateway.ingest.flush_events"
+FLUSH_JOB = "gateway.jobs.flush_events"
 FLUSH_RETRY = Retry(max=10, interval=[1, 5, 15, 60, 300])
 BATCH_SIZE = 500
 LOCK_SECONDS = 60  # a dead flusher's lock frees itself after this
@@ -40,6 +42,8 @@ BUSY = 100  # records filed by a flush that make it "under load"
 # How long a scheduled flush holds off the webhooks' own flush jobs: should RQ's scheduler
 # be slow or absent, a webhook (or the minute sweep) queues a flush after this anyway.
 SCHEDULED_HOLD_SECONDS = 10
+# The list as a USSD turn's compare-and-set appends to it, in the same Lua script.
+EVENTS = EventsList(EVENTS_KEY, PENDING_KEY, LOCK_SECONDS)
 
 # Move up to ARGV[1] records from the head of KEYS[1] to KEYS[2], atomically; return them.
 _TAKE_BATCH = """
@@ -69,17 +73,18 @@ return 0
 """
 
 
-def record_json(context: dict[str, Any], events: list[dict[str, Any]],
-                reply: dict[str, Any] | None = None) -> str:
+def record(context: dict[str, Any], events: list[dict[str, Any]],
+           reply: dict[str, Any] | None = None) -> str:
     """Return one turn's record as it is stored in the list."""
-    record = {"context": context, "events": events, "reply": reply}
-    return json.dumps(record, separators=(",", ":"), ensure_ascii=False)
+    payload = {"context": context, "events": events, "reply": reply}
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
 
 
-def push(pipe: Any, context: dict[str, Any], events: list[dict[str, Any]],
-         reply: dict[str, Any] | None = None) -> None:
-    """Append one turn's events to the list, inside the caller's Redis transaction."""
-    pipe.rpush(EVENTS_KEY, record_json(context, events, reply))
+def append(pipe: Any, records: Iterable[str]) -> None:
+    """Append records to the list, inside the caller's Redis transaction (or at once)."""
+    records = list(records)
+    if records:
+        pipe.rpush(EVENTS_KEY, *records)
 
 
 def queue_flush(queue: rq.Queue) -> None:
@@ -91,15 +96,6 @@ def kick(client: redis.Redis, queue: rq.Queue) -> None:
     """Queue a flush job unless one is already queued or scheduled."""
     if client.set(PENDING_KEY, "1", nx=True, ex=LOCK_SECONDS):
         queue_flush(queue)
-
-
-def flush_events() -> int:
-    """RQ job: file every waiting event in batches; return how many records were filed."""
-    from gateway.services import for_worker
-
-    job = rq.get_current_job()
-    return drain(for_worker(), owner=job.id if job else secrets.token_hex(8),
-                 linger=LINGER_SECONDS)
 
 
 def drain(services: Any, *, owner: str, batch_size: int = BATCH_SIZE,

@@ -3,12 +3,17 @@
 `queue_message` adds the row inside the caller's transaction (a `dedupe_key` makes a
 second copy impossible: a summary per centre, week and recipient, a reply per inbound SMS);
 `dispatch_after_commit` enqueues the send jobs once that transaction has committed.
+What a message's purpose owes after it is sent or given up (an invitation marked sent) is
+its owner's `FollowUp`, registered here with `follow_up` when its module is imported: the
+outbox never imports it, and `gateway.jobs` imports every owner, so a worker knows them all.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
+from typing import Protocol
 
 import rq
 import sqlalchemy as sa
@@ -17,10 +22,48 @@ import sqlalchemy.orm as so
 from gateway.engine import gsm
 from gateway.models import MessagePurpose, MessageStatus, OutboundMessage
 from gateway.sql import insert_ignore
+from gateway.session_store import SessionStore
 
 log = logging.getLogger(__name__)
 
-SEND_JOB = "gateway.outbound.send_message"
+SEND_JOB = "gateway.jobs.send_message"
+SEND_RETRY = rq.Retry(max=5, interval=[10, 60, 300, 900, 3600])
+
+# What to do in Redis once the transaction that marked a message sent has committed.
+AfterCommit = Callable[[SessionStore], None]
+
+
+class FollowUp(Protocol):
+    """What the owner of a message purpose does when one of its messages is settled."""
+
+    def sent(self, db: so.Session, message: OutboundMessage) -> AfterCommit | None:
+        """Record that `message` was sent; return what to do after commit, if anything."""
+        ...  # pragma: no cover
+
+    def final(self, db: so.Session, message: OutboundMessage) -> None:
+        """Record that `message` will not be sent (opted out, failed)."""
+        ...  # pragma: no cover
+
+
+_FOLLOW_UPS: dict[MessagePurpose, FollowUp] = {}
+
+
+def follow_up(purpose: MessagePurpose, handler: FollowUp) -> None:
+    """Register what the owner of `purpose` does when one of its messages is settled."""
+    _FOLLOW_UPS[purpose] = handler
+
+
+def after_sent(db: so.Session, message: OutboundMessage) -> AfterCommit | None:
+    """Run the follow-up of a sent message's purpose; return its after-commit step."""
+    handler = _FOLLOW_UPS.get(message.purpose)
+    return handler.sent(db, message) if handler else None
+
+
+def after_final(db: so.Session, message: OutboundMessage) -> None:
+    """Run the follow-up of a message that will not be sent."""
+    handler = _FOLLOW_UPS.get(message.purpose)
+    if handler:
+        handler.final(db, message)
 
 
 def queue_message(db: so.Session, *, contact_id: int, body: str, purpose: MessagePurpose | str,
@@ -69,8 +112,6 @@ def _drop_pending(db: so.Session) -> None:
 
 def dispatch(queue: rq.Queue, message_ids: list[int], *, at: dt.datetime | None = None) -> None:
     """Enqueue the send job of each message (at `at` when given); call after commit."""
-    from gateway.outbound import SEND_RETRY
-
     for message_id in message_ids:
         if at is not None:
             queue.enqueue_at(at, SEND_JOB, message_id, retry=SEND_RETRY)

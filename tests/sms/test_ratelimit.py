@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from gateway import outbound
-from gateway.channels.ratelimit import TokenBucket
+from gateway.sms import ratelimit, send, senders
+from gateway.sms.ratelimit import TokenBucket
 from gateway.models import MessageStatus
-from tests.outbound.support import add_contact, add_message, message
+from tests.sms.support import add_contact, add_message, message
 
 
 class FakeClock:
@@ -20,7 +20,7 @@ class FakeClock:
 
 def test_redis_bucket_does_the_token_bucket_arithmetic(redis_client):
     clock = FakeClock()
-    limiter = outbound.RedisRateLimiter(redis_client, rate=2, burst=3, clock=clock)
+    limiter = ratelimit.RedisRateLimiter(redis_client, rate=2, burst=3, clock=clock)
     bucket = TokenBucket(rate=2, burst=3)
     for step in [0, 0, 0, 0, 0.25, 0.25, 0.5, 0, 10, 0, 0, 0, 0]:
         clock.now += step
@@ -29,7 +29,7 @@ def test_redis_bucket_does_the_token_bucket_arithmetic(redis_client):
 
 def test_burst_then_one_send_per_interval(redis_client):
     clock = FakeClock()
-    limiter = outbound.RedisRateLimiter(redis_client, rate=5, clock=clock)
+    limiter = ratelimit.RedisRateLimiter(redis_client, rate=5, clock=clock)
 
     assert [limiter.reserve("africastalking") for _ in range(5)] == [0] * 5
     assert limiter.reserve("africastalking") == pytest.approx(0.2)
@@ -40,8 +40,8 @@ def test_burst_then_one_send_per_interval(redis_client):
 
 def test_workers_share_one_bucket_per_provider(redis_client):
     clock = FakeClock()
-    first = outbound.RedisRateLimiter(redis_client, rate=1, burst=1, clock=clock)
-    second = outbound.RedisRateLimiter(redis_client, rate=1, burst=1, clock=clock)
+    first = ratelimit.RedisRateLimiter(redis_client, rate=1, burst=1, clock=clock)
+    second = ratelimit.RedisRateLimiter(redis_client, rate=1, burst=1, clock=clock)
 
     assert first.reserve("twilio") == 0
     assert second.reserve("twilio") == pytest.approx(1.0)
@@ -50,7 +50,7 @@ def test_workers_share_one_bucket_per_provider(redis_client):
 
 
 def test_the_default_clock_is_redis_s(redis_client):
-    limiter = outbound.RedisRateLimiter(redis_client, rate=1, burst=1)
+    limiter = ratelimit.RedisRateLimiter(redis_client, rate=1, burst=1)
     assert limiter.reserve("twilio") == 0
     assert 0.9 < limiter.reserve("twilio") <= 1.0
 
@@ -66,9 +66,9 @@ class ScriptedLimiter:
 def test_a_short_wait_is_slept_then_the_sms_goes(services, at_standin, at_settings):
     message_id = add_message(services, add_contact(services))
     slept: list[float] = []
-    sender = outbound.sender_for(at_settings)
+    sender = senders.sender_for(at_settings)
 
-    status = outbound.deliver(services, message_id, sender=sender,
+    status = send.deliver(services, message_id, sender=sender,
                               limiter=ScriptedLimiter(0.2, 0.05), sleep=slept.append)
     sender.close()
 
@@ -79,9 +79,9 @@ def test_a_short_wait_is_slept_then_the_sms_goes(services, at_standin, at_settin
 
 def test_a_long_wait_gives_the_worker_back(services, at_standin, at_settings):
     message_id = add_message(services, add_contact(services))
-    sender = outbound.sender_for(at_settings)
+    sender = senders.sender_for(at_settings)
 
-    status = outbound.deliver(services, message_id, sender=sender,
+    status = send.deliver(services, message_id, sender=sender,
                               limiter=ScriptedLimiter(30), sleep=pytest.fail)
     sender.close()
 

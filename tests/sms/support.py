@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from gateway import outbox, services as services_module
+from gateway import services as services_module
 from gateway.db import session_scope
 from gateway.models import Center, Contact, MessagePurpose, OutboundMessage
 from gateway.services import Services
 from gateway.settings import Settings
+from gateway.sms import outbox
 
 PHONE = "+22376123456"
 CENTERS = [("07", "CSCom de Banconi", "07"), ("12", "Sabalibougou", "12")]

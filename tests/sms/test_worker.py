@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import rq
 
-from gateway import outbound, outbox
+from gateway.sms import outbox
 from gateway.models import MessageStatus
-from tests.outbound.support import PHONE, add_contact, add_message, message, point_worker_at
+from tests.sms.support import PHONE, add_contact, add_message, message, point_worker_at
 
 
 @pytest.fixture
@@ -44,8 +44,8 @@ def test_a_retryable_failure_is_retried_later_with_backoff(services, at_standin,
 
     [job_id] = services.queue.scheduled_job_registry.get_job_ids()
     job = rq.job.Job.fetch(job_id, connection=services.redis)
-    assert job.retries_left == outbound.SEND_RETRY.max - 1
-    assert job.get_retry_interval() == outbound.SEND_RETRY.intervals[1]
+    assert job.retries_left == outbox.SEND_RETRY.max - 1
+    assert job.get_retry_interval() == outbox.SEND_RETRY.intervals[1]
     queued = message(services, message_id)
     assert (queued.status, queued.attempts) == (MessageStatus.QUEUED, 1)
 
@@ -55,7 +55,7 @@ def test_the_last_retry_marks_the_message_failed(services, at_standin, at_worker
     at_standin.answer_next(500, "Internal Server Error")
     at_standin.answer_next(500, "Internal Server Error")
 
-    services.queue.enqueue_call(outbound.SEND_JOB, args=(message_id,),
+    services.queue.enqueue_call(outbox.SEND_JOB, args=(message_id,),
                                 retry=rq.Retry(max=1))
     at_worker(services)
 
@@ -85,7 +85,7 @@ def test_delivery_reports_are_filed_by_the_worker(services, at_standin, at_worke
     provider_id = message(services, message_id).provider_message_id
 
     # As the webhooks enqueue it: plain values only.
-    services.queue.enqueue_call("gateway.outbound.record_delivery",
+    services.queue.enqueue_call("gateway.jobs.record_delivery",
                                 args=("africastalking", provider_id, "delivered", None, None,
                                       False))
     at_worker(services)

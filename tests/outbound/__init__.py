@@ -1,1 +1,0 @@
-"""Tests of gateway.outbound: sending through the providers' SDKs, delivery reports."""

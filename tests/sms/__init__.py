@@ -1,0 +1,1 @@
+"""Tests of gateway.sms: sending through the providers' SDKs, delivery reports."""
