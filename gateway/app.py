@@ -18,6 +18,8 @@ BLUEPRINTS = (
     "gateway.web.webhooks:blueprint",
     "gateway.web.health:blueprint",
     "gateway.web.api:blueprint",
+    "gateway.web.pdsa_api:blueprint",
+    "gateway.web.dashboard:blueprint",
 )
 
 

@@ -23,6 +23,8 @@ COMMANDS = {
     "messages": "gateway.cli.messages:messages",
     "tokens": "gateway.cli.tokens:tokens",
     "staff": "gateway.cli.invite:staff",
+    "users": "gateway.cli.users:users",
+    "pdsa": "gateway.cli.pdsa:pdsa",
 }
 
 
