@@ -185,14 +185,16 @@ def dashboard_translations(lang: str) -> Translations:
     """Return the dashboard's translations (`locales/*/LC_MESSAGES/dashboard.po`).
 
     Its msgids are English, so `en` needs no catalog; Bambara falls back to French for
-    anything not yet translated, and a language without a catalog to the msgids.
+    anything not yet translated (all of it while it has no catalog).
     """
     if lang not in DASHBOARD_LANGUAGES:
         raise ValueError(f"unknown dashboard language {lang!r}: expected one of "
                          f"{', '.join(DASHBOARD_LANGUAGES)}")
     path = LOCALES_DIR / lang / "LC_MESSAGES" / f"{DASHBOARD_DOMAIN}.po"
-    if lang == "en" or not path.exists():
+    if lang == "en":
         return Translations(domain=DASHBOARD_DOMAIN)
+    if not path.exists():  # no Bambara catalog yet: French
+        return dashboard_translations(DEFAULT_LANGUAGE)
     with path.open("rb") as fp:
         catalog = read_po(fp, locale=lang, domain=DASHBOARD_DOMAIN)
     buffer = io.BytesIO()
