@@ -25,6 +25,11 @@ def test_login_form_has_the_contract_fields_in_french(client: FlaskClient) -> No
     assert "Connexion" in page and "Mot de passe" in page
 
 
+def test_the_login_page_speaks_the_language_asked_for(client: FlaskClient) -> None:
+    assert "<h1>Log in</h1>" in client.get("/dashboard/login?lang=en").get_data(as_text=True)
+    assert "<h1>Connexion</h1>" in client.get("/dashboard/login?lang=xx").get_data(as_text=True)
+
+
 def test_a_good_login_goes_into_the_dashboard(client: FlaskClient) -> None:
     response = log_in(client, "coord")
     assert response.status_code == 302

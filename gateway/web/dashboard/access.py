@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import abort, current_app, g, redirect, request, session, url_for
 
 from gateway import i18n
@@ -100,7 +101,7 @@ def login_required(*roles: UserRole) -> Callable:
     return decorate
 
 
-def visible_centers(db: sa.orm.Session, viewer: Viewer) -> list[Center]:
+def visible_centers(db: so.Session, viewer: Viewer) -> list[Center]:
     """Return the centres `viewer` may see, by code."""
     query = sa.select(Center).order_by(Center.code)
     if not viewer.coordinator:
@@ -108,7 +109,7 @@ def visible_centers(db: sa.orm.Session, viewer: Viewer) -> list[Center]:
     return list(db.scalars(query))
 
 
-def center_for(viewer: Viewer, code: str, db: sa.orm.Session | None = None) -> Center:
+def center_for(viewer: Viewer, code: str, db: so.Session | None = None) -> Center:
     """Return centre `code` if `viewer` may see it; abort with 404 otherwise, or if unknown.
 
     Without `db` it reads in a session of its own and returns the centre detached.

@@ -6,8 +6,8 @@ from flask import render_template
 
 from gateway.db import session_scope
 from gateway.web.dashboard import blueprint
-from gateway.web.dashboard.access import center_for, current_viewer, login_required, services
-from gateway.web.dashboard.access import visible_centers
+from gateway.web.dashboard.access import (center_for, current_viewer, login_required, services,
+                                          visible_centers)
 
 
 @blueprint.get("/")
