@@ -9,7 +9,9 @@ wait, which the caller shows (the dashboard's form) or sends as `Retry-After` (t
 
 The counters live under `kuma:throttle:{scope}:{digest}`: the digest is a keyed hash of
 the username or address (HMAC with the gateway's secret), so Redis never holds either in
-clear. Counters expire `window` seconds after the last failure.
+clear. Counters expire `window` seconds after the last failure. When Redis cannot be
+reached the throttle lets attempts through and logs it: the API and the dashboard read
+SQL and keep working, as they did before there was a throttle.
 """
 
 from __future__ import annotations
@@ -17,11 +19,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
+import logging
 import math
 import time
 from collections.abc import Callable, Sequence
 
 import redis
+
+log = logging.getLogger(__name__)
 
 KEY = "kuma:throttle:{scope}:{digest}"
 
@@ -96,7 +101,11 @@ class Throttle:
 
     def check(self, subject: str) -> Verdict:
         """Say whether an attempt for `subject` may be checked now."""
-        failures, next_at = self.redis.hmget(self.key(subject), "failures", "next_at")
+        try:
+            failures, next_at = self.redis.hmget(self.key(subject), "failures", "next_at")
+        except redis.RedisError as error:
+            log.warning("throttle %s not checked: Redis unavailable (%s)", self.scope, error)
+            return ALLOWED
         wait = float(next_at or 0) - self.clock()
         if wait <= 0:
             return ALLOWED
@@ -106,13 +115,21 @@ class Throttle:
     def failed(self, subject: str) -> None:
         """Count a failed attempt for `subject`."""
         p = self.policy
-        self._fail(keys=[self.key(subject)],
-                   args=[repr(self.clock()), p.free, p.lock_after, p.lockout, p.base_delay,
-                         p.max_delay, p.window])
+        try:
+            self._fail(keys=[self.key(subject)],
+                       args=[repr(self.clock()), p.free, p.lock_after, p.lockout,
+                             p.base_delay, p.max_delay, p.window])
+        except redis.RedisError as error:
+            log.warning("throttle %s: failure not counted, Redis unavailable (%s)",
+                        self.scope, error)
 
     def succeeded(self, subject: str) -> None:
         """Forget `subject`'s failures."""
-        self.redis.delete(self.key(subject))
+        try:
+            self.redis.delete(self.key(subject))
+        except redis.RedisError as error:
+            log.warning("throttle %s: success not noted, Redis unavailable (%s)",
+                        self.scope, error)
 
 
 def strictest(verdicts: Sequence[Verdict]) -> Verdict:

@@ -81,3 +81,14 @@ def test_the_default_policy_stops_600_guesses_early(services: Services) -> None:
     statuses = [get(app, WRONG).status_code for _ in range(30)]
     assert statuses.count(401) <= 6
     assert statuses[-1] == 429
+
+
+def test_with_redis_down_the_api_still_checks_tokens(services_with, closed_port: int,
+                                                     caplog) -> None:
+    services = services_with(redis_url=f"redis://127.0.0.1:{closed_port}/0")
+    with session_scope(services.sessionmaker) as db:
+        token = create_token(db, "script")
+    app = create_app(services.settings, services=services)
+    assert get(app, WRONG).status_code == 401
+    assert get(app, {"Authorization": f"Bearer {token}"}).status_code == 200
+    assert "Redis unavailable" in caplog.text
