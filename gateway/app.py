@@ -10,7 +10,7 @@ from gateway.channels import registry
 from gateway.runner import Runner
 from gateway.services import Services
 from gateway.settings import Settings, ensure_secret_key
-from gateway.web import api, context, health, webhooks
+from gateway.web import api, context, dashboard, health, pdsa_api, webhooks
 from gateway.web.ussd import UssdEndpoint
 
 log = logging.getLogger(__name__)
@@ -19,6 +19,8 @@ BLUEPRINTS = (
     webhooks.blueprint,
     health.blueprint,
     api.blueprint,
+    pdsa_api.blueprint,
+    dashboard.blueprint,
 )
 
 

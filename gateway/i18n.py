@@ -177,3 +177,35 @@ def format_week(iso_week: str, lang: str) -> str:
     sunday = monday + datetime.timedelta(days=6)
     dates = format_interval(monday, sunday, "MMMd", locale=language(lang))
     return gettext(lang, WEEK_MSGID, number=week, dates=dates)
+
+
+# ---------------------------------------------------------------- the dashboard's pages
+
+DASHBOARD_DOMAIN = "dashboard"
+DASHBOARD_LANGUAGES = ("fr", "en", "bm")
+
+
+@functools.cache
+def dashboard_translations(lang: str) -> Translations:
+    """Return the dashboard's translations (`locales/*/LC_MESSAGES/dashboard.po`).
+
+    Its msgids are English, so `en` needs no catalog; Bambara falls back to French for
+    anything not yet translated (all of it while it has no catalog).
+    """
+    if lang not in DASHBOARD_LANGUAGES:
+        raise ValueError(f"unknown dashboard language {lang!r}: expected one of "
+                         f"{', '.join(DASHBOARD_LANGUAGES)}")
+    path = LOCALES_DIR / lang / "LC_MESSAGES" / f"{DASHBOARD_DOMAIN}.po"
+    if lang == "en":
+        return Translations(domain=DASHBOARD_DOMAIN)
+    if not path.exists():  # no Bambara catalog yet: French
+        return dashboard_translations(DEFAULT_LANGUAGE)
+    with path.open("rb") as fp:
+        catalog = read_po(fp, locale=lang, domain=DASHBOARD_DOMAIN)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    translations = Translations(fp=buffer, domain=DASHBOARD_DOMAIN)
+    if lang != DEFAULT_LANGUAGE:
+        translations.add_fallback(dashboard_translations(DEFAULT_LANGUAGE))
+    return translations

@@ -68,3 +68,33 @@ class InvitationStatus(enum.StrEnum):
     SKIPPED = "skipped"  # opted out, or invited too recently
     CANCELLED = "cancelled"
     FAILED = "failed"
+
+
+class UserRole(enum.StrEnum):
+    """What a dashboard account may see: every centre, or its own."""
+
+    COORDINATOR = "coordinator"
+    TEAM = "team"  # one centre's change team
+
+
+class PdsaStatus(enum.StrEnum):
+    """Where a Plan-Do-Study-Act cycle stands."""
+
+    PLANNED = "planned"
+    RUNNING = "running"
+    CLOSED = "closed"
+
+
+class PdsaDecision(enum.StrEnum):
+    """What the team decided at the end of a cycle."""
+
+    ADOPT = "adopt"
+    ADAPT = "adapt"
+    ABANDON = "abandon"
+
+
+class PdsaBaseline(enum.StrEnum):
+    """How a cycle changes its run chart's centre line."""
+
+    FREEZE = "freeze"  # the median of the points before it, extended forward
+    SPLIT = "split"  # a new phase with a median of its own

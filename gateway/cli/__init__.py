@@ -24,6 +24,8 @@ COMMANDS = {
     "tokens": "gateway.cli.tokens:tokens",
     "staff": "gateway.cli.invite:staff",
     "responses": "gateway.cli.responses:responses",
+    "users": "gateway.cli.users:users",
+    "pdsa": "gateway.cli.pdsa:pdsa",
 }
 
 

@@ -15,6 +15,7 @@ from gateway.models.pdsa import PdsaCycle
 from gateway.models.people import StaffPhone, SummaryRecipient
 from gateway.models.surveys import Answer, SurveySession
 from gateway.models.tokens import ApiToken
+from gateway.models.users import User
 from gateway.statuses import (Channel, InvitationStatus, MessagePurpose, MessageStatus,
                               RecipientRole, SessionStatus)
 
@@ -22,5 +23,5 @@ __all__ = [
     "Answer", "ApiToken", "Base", "Center", "Channel", "Contact", "Invitation",
     "InvitationStatus", "MessagePurpose", "MessageStatus", "OutboundMessage", "PdsaCycle",
     "RecipientRole", "SessionStatus", "StaffPhone", "SummaryRecipient", "SurveySession",
-    "UTCDateTime", "iso_week", "utcnow",
+    "UTCDateTime", "User", "iso_week", "utcnow",
 ]

@@ -5,7 +5,8 @@
     POST /api/v1/invitations                          invite a mother after a visit
 
 Errors are JSON objects `{"error": message}`; a missing, unknown or revoked token gets
-401 with `WWW-Authenticate: Bearer`.
+401 with `WWW-Authenticate: Bearer`; past a few wrong tokens from one address, requests
+get 429 with `Retry-After` (gateway.throttle).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from gateway.db import session_scope
 from gateway.errors import ArgumentError, KumaError, NotFoundError
 from gateway.models import Center, utcnow
 from gateway.web import context
+from gateway.web.throttling import client_address, throttle
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +46,17 @@ def authenticate():
         return _error(401, "this API needs `Authorization: Bearer <token>` "
                       "(create one with `gateway tokens create NAME`)",
                       **{"WWW-Authenticate": 'Bearer realm="kuma"'})
+    # Wrong tokens are counted per address and, past a few, refused unchecked (429).
+    guesses, address = throttle("api-address"), client_address()
+    verdict = guesses.check(address)
+    if not verdict.allowed:
+        return _error(429, f"too many failed authentications from this address; try again "
+                      f"in {verdict.retry_after} s", **{"Retry-After": str(verdict.retry_after)})
     with session_scope(context.services().sessionmaker) as db:
         found = verify_token(db, token.strip())
         g.api_token = found.name if found else None
     if g.api_token is None:
+        guesses.failed(address)
         return _error(401, "unknown or revoked API token",
                       **{"WWW-Authenticate": 'Bearer realm="kuma", error="invalid_token"'})
     return None

@@ -29,6 +29,8 @@ def test_sessions_whose_state_lapsed_are_closed(client, services, drain):
 
 
 def test_a_queued_sms_whose_job_was_lost_is_sent_by_the_sweep(client, services, drain):
+    # The message is stamped with the real clock: NOW, taken at import, may be minutes old.
+    now = dt.datetime.now(dt.timezone.utc)
     sms(client, "AVIS 07")
     drain()
     with services.sessionmaker() as db:  # as if the enqueue after commit had failed
@@ -37,11 +39,11 @@ def test_a_queued_sms_whose_job_was_lost_is_sent_by_the_sweep(client, services, 
                                              purpose="notice")
         db.commit()
     with services.sessionmaker() as db:
-        assert outbox.redispatch_stale(db, services.queue, now=NOW) == 0  # not late yet
+        assert outbox.redispatch_stale(db, services.queue, now=now) == 0  # not late yet
         assert outbox.redispatch_stale(db, services.queue,
-                                       now=NOW + dt.timedelta(minutes=11)) == 1
+                                       now=now + dt.timedelta(minutes=11)) == 1
     drain()
     with services.sessionmaker() as db:
         assert db.get(OutboundMessage, message_id).status == "logged"
         assert outbox.redispatch_stale(db, services.queue,
-                                       now=NOW + dt.timedelta(minutes=30)) == 0
+                                       now=now + dt.timedelta(minutes=30)) == 0
