@@ -25,6 +25,9 @@ import redis
 import rq
 from rq import Retry
 
+from gateway import deadletter, metrics
+from gateway.phones import mask_numbers_in_text
+
 log = logging.getLogger(__name__)
 
 EVENTS_KEY = "kuma:events"
@@ -109,8 +112,6 @@ def drain(services: Any, *, owner: str, batch_size: int = BATCH_SIZE,
     With `linger`, a flush that files at least BUSY records and catches up schedules the
     next flush `linger` seconds later instead of filing the few records that trickle in.
     """
-    from gateway.filing import file_records
-
     client = services.redis
     if not client.eval(_ACQUIRE, 1, LOCK_KEY, owner, LOCK_SECONDS):
         return 0
@@ -125,8 +126,9 @@ def drain(services: Any, *, owner: str, batch_size: int = BATCH_SIZE,
                 batch = client.eval(_TAKE_BATCH, 2, EVENTS_KEY, PROCESSING_KEY, batch_size)
             if not batch:
                 break
-            file_records(services, [json.loads(item) for item in batch])
+            dead = _file_batch(services, batch)
             with client.pipeline(transaction=True) as pipe:
+                deadletter.set_aside(pipe, dead, dt.datetime.now(dt.timezone.utc))
                 pipe.delete(PROCESSING_KEY)
                 pipe.expire(LOCK_KEY, LOCK_SECONDS)
                 pipe.expire(PENDING_KEY, LOCK_SECONDS)
@@ -148,6 +150,40 @@ def drain(services: Any, *, owner: str, batch_size: int = BATCH_SIZE,
     if filed:
         log.info("filed %d session event record(s)", filed)
     return filed
+
+
+def _file_batch(services: Any, batch: list[bytes]) -> list[tuple[bytes, str]]:
+    """File a batch; return the records that cannot be filed, which must not stop the rest."""
+    from gateway.filing import file_records
+
+    dead = deadletter.file_isolating(lambda records: file_records(services, records), batch)
+    for _, reason in dead:
+        metrics.FAILURES.labels(kind="dead_letter").inc()
+        log.error("set a session event record aside (see `gateway events dead list`): %s",
+                  mask_numbers_in_text(reason))
+    return dead
+
+
+def oldest_unfiled_seconds(client: redis.Redis, now: dt.datetime) -> float | None:
+    """Return how long the oldest record waiting to be filed has waited; None if none waits."""
+    for key in (PROCESSING_KEY, EVENTS_KEY):
+        head = client.lindex(key, 0)
+        if head is not None:
+            return max((now - _recorded_at(head)).total_seconds(), 0.0)
+    return None
+
+
+def _recorded_at(item: bytes) -> dt.datetime:
+    """Return when a record's turn happened: its latest event (records carry no stamp)."""
+    try:
+        record = json.loads(item)
+        times = [dt.datetime.fromisoformat(e["at"]) for e in record.get("events") or []]
+        times = [t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc) for t in times]
+        if times:
+            return max(times)
+        return dt.datetime.fromisoformat(record["context"]["started_at"])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return dt.datetime.min.replace(tzinfo=dt.timezone.utc)  # unreadable: as old as can be
 
 
 def waiting(client: redis.Redis) -> int:

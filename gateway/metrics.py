@@ -21,6 +21,7 @@ gauge instead.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -104,6 +105,32 @@ class QueueCollector:
             yield gauge
 
 
+class FilingCollector:
+    """Collect how long the oldest unfiled event has waited and how many were set aside."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+
+    def collect(self) -> Iterator[Metric]:
+        """Yield the gauges; a Redis that does not answer yields none, and is logged."""
+        from gateway import deadletter, ingest
+
+        try:
+            age = ingest.oldest_unfiled_seconds(self.client, dt.datetime.now(dt.timezone.utc))
+            dead = deadletter.count(self.client)
+        except (redis.RedisError, OSError) as error:  # a scrape must not fail on Redis
+            log.warning("metrics: cannot read the events lists: %s", error)
+            return
+        yield GaugeMetricFamily(
+            "kuma_events_oldest_unfiled_seconds",
+            "Seconds the oldest session event waiting to be filed into SQL has waited "
+            "(0 when none waits).", value=age or 0.0)
+        yield GaugeMetricFamily(
+            "kuma_events_dead_letters",
+            "Session event records set aside because they cannot be filed "
+            "(`gateway events dead list`).", value=dead)
+
+
 class _Forward:
     """Expose another registry's metrics as one collector of a scrape registry."""
 
@@ -128,4 +155,5 @@ def exposition(queue: rq.Queue | None = None) -> tuple[bytes, str]:
         scrape.register(_Forward(REGISTRY))
     if queue is not None:
         scrape.register(QueueCollector(queue))
+        scrape.register(FilingCollector(queue.connection))
     return generate_latest(scrape), CONTENT_TYPE_LATEST

@@ -129,6 +129,10 @@ class Settings:
         "INVITATION_MIN_INTERVAL", "Fewest days between two invitations to one contact.",
         7, parse="int")
     log_level: str = _setting("LOG_LEVEL", "Log level: DEBUG, INFO, WARNING or ERROR.", "INFO")
+    filing_stall_seconds: int = _setting(
+        "FILING_STALL_SECONDS", "Seconds the oldest answer may wait to be filed into SQL "
+        "before /healthz answers 503 (the worker is down or filing is stuck).", 300,
+        parse="int")
 
     def __post_init__(self) -> None:
         for name, value in _resolve(dataclasses.asdict(self)).items():
@@ -404,7 +408,8 @@ def _check(settings: Settings) -> list[str]:
                         "(or set SMS_OUTBOX=log)")
     bounds = {"ussd_max_chars": (20, 182), "ussd_session_ttl": (10, 86400),
               "ussd_resume_window": (0, 86400), "min_respondents": (1, 100000),
-              "invitation_delay": (0, 60 * 24 * 30), "invitation_min_interval": (0, 3650)}
+              "invitation_delay": (0, 60 * 24 * 30), "invitation_min_interval": (0, 3650),
+              "filing_stall_seconds": (10, 7 * 86400)}
     for name, (low, high) in bounds.items():
         value = getattr(settings, name)
         if not low <= value <= high:

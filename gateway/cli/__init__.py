@@ -23,6 +23,7 @@ COMMANDS = {
     "messages": "gateway.cli.messages:messages",
     "tokens": "gateway.cli.tokens:tokens",
     "staff": "gateway.cli.invite:staff",
+    "events": "gateway.cli.events:events",
 }
 
 
