@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, g, jsonify, request
@@ -27,6 +28,10 @@ from gateway.models import Center, utcnow
 log = logging.getLogger(__name__)
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+
+# A visit far outside these years is a typing mistake, and its send time would overflow.
+VISIT_YEARS = (2000, 2999)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _error(status: int, message: str, **headers: str):
@@ -51,6 +56,22 @@ def authenticate():
         return _error(401, "unknown or revoked API token",
                       **{"WWW-Authenticate": 'Bearer realm="kuma", error="invalid_token"'})
     return None
+
+
+@blueprint.before_request
+def refuse_hostile_values():
+    """Refuse path and query values with control characters: no query may carry them."""
+    for source, values in (("path", request.view_args or {}), ("query", request.args)):
+        for name, value in values.items():
+            _check_characters("code" if source == "path" else name, value)
+
+
+@blueprint.app_errorhandler(404)
+def not_found(error: HTTPException):
+    """Answer an unknown path under /api/ in JSON too (other paths keep Flask's page)."""
+    if request.path.startswith(blueprint.url_prefix + "/"):
+        return _error(404, f"no such API path: {request.path!r}")
+    return error
 
 
 @blueprint.errorhandler(KumaError)
@@ -86,6 +107,8 @@ def center_scores(code: str):
     services = services_of(current_app)
     week_to = request.args.get("to") or current_week(utcnow(), services.settings.tz)
     week_from = request.args.get("from") or week_to
+    _check_year("from", week_from)
+    _check_year("to", week_to)
     check_range(week_from, week_to)
     with session_scope(services.sessionmaker) as db:
         if db.scalar(sa.select(Center.id).where(Center.code == code)) is None:
@@ -101,7 +124,10 @@ def invitations():
     from gateway.invitations import invite
 
     services = services_of(current_app)
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser goes: not an invitation either
+        body = None
     if not isinstance(body, dict):
         raise ArgumentError("body: send a JSON object {center, phone, flow?, visit_at?}")
     center, phone = _text(body, "center"), _text(body, "phone")
@@ -121,7 +147,24 @@ def _text(body: dict, name: str, *, required: bool = True) -> str | None:
         return None
     if not isinstance(value, str) or not value.strip():
         raise ArgumentError(f"{name}: {'required, ' if required else ''}a non-empty string")
+    _check_characters(name, value)
     return value.strip()
+
+
+def _check_characters(name: str, value: str) -> None:
+    """Refuse control characters and lone surrogates, which no field of ours holds."""
+    if _CONTROL.search(value):
+        raise ArgumentError(f"{name}: control characters are not allowed")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ArgumentError(f"{name}: not valid Unicode text") from None
+
+
+def _check_year(name: str, week: str) -> None:
+    """Refuse year 0 before the week is read: no calendar has it."""
+    if isinstance(week, str) and week.strip().startswith("0000"):
+        raise ArgumentError(f"{name}: {week!r} is not an ISO week; years start at 0001")
 
 
 def _moment(value: object, tz: dt.tzinfo) -> dt.datetime | None:
@@ -135,4 +178,12 @@ def _moment(value: object, tz: dt.tzinfo) -> dt.datetime | None:
     if moment is None:
         raise ArgumentError(f"visit_at: {value!r} is not an ISO 8601 date and time, "
                             "e.g. 2025-03-04T09:30 or 2025-03-04T09:30:00Z")
-    return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
+    moment = moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
+    try:
+        year = moment.astimezone(dt.timezone.utc).year
+    except OverflowError:  # 0001-01-01T00:00+14:00 is before the first representable UTC time
+        year = 0
+    if not VISIT_YEARS[0] <= year <= VISIT_YEARS[1]:
+        raise ArgumentError(f"visit_at: {value!r} is out of range; expected a time between "
+                            f"{VISIT_YEARS[0]} and {VISIT_YEARS[1]}")
+    return moment
