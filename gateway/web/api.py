@@ -49,7 +49,8 @@ def authenticate():
         return _error(401, "this API needs `Authorization: Bearer <token>` "
                       "(create one with `gateway tokens create NAME`)",
                       **{"WWW-Authenticate": 'Bearer realm="kuma"'})
-    with session_scope(services_of(current_app).sessionmaker) as db:
+    # verify_token may note the time of use: a write after a read, so IMMEDIATE on SQLite.
+    with session_scope(services_of(current_app).sessionmaker, immediate=True) as db:
         found = verify_token(db, token.strip())
         g.api_token = found.name if found else None
     if g.api_token is None:
