@@ -258,6 +258,21 @@ def ensure_secret_key(settings: Settings) -> Settings:
     return settings.replace(secret_key=key)
 
 
+def require_secret_key(settings: Settings, role: str) -> Settings:
+    """Return `settings` if they have a secret key; else refuse to start `role`.
+
+    Only `gateway serve` (one machine, one folder) may generate the key: a web, worker or
+    scheduler started on its own may run in another folder or on another machine, where a
+    generated key would differ, and phone hashes and encrypted numbers would not match.
+    """
+    if settings.secret_key:
+        return settings
+    raise SettingsError(
+        f"GATEWAY_SECRET_KEY: required to start the {role} outside `gateway serve`; set the "
+        "same long random value for every process, e.g. from "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`")
+
+
 def describe() -> list[tuple[str, str, str]]:
     """List (environment variable, default, help) for every setting, in declaration order."""
     rows = []

@@ -24,6 +24,7 @@ COMMANDS = {
     "tokens": "gateway.cli.tokens:tokens",
     "staff": "gateway.cli.invite:staff",
     "events": "gateway.cli.events:events",
+    "webhooks": "gateway.cli.webhooks:webhooks",
 }
 
 
@@ -59,3 +60,6 @@ def main(verbose: bool) -> None:
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    from gateway import logmask
+
+    logmask.install()  # webhook URLs carry AT's token

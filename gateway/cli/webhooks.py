@@ -1,0 +1,38 @@
+"""`gateway webhooks urls`: the callback URLs in full, for the providers' dashboards."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from gateway.errors import KumaError
+from gateway.settings import Settings
+from gateway.webhook_urls import webhook_urls
+
+
+@click.group()
+def webhooks() -> None:
+    """The providers' callbacks."""
+
+
+@webhooks.command()
+@click.option("--base", default=None,
+              help="Base URL the providers call (default: PUBLIC_URL, else http://127.0.0.1:PORT).")
+@click.option("--port", type=click.IntRange(1, 65535), envvar="PORT", default=5000,
+              show_default=True, help="Port of the default base URL (default: $PORT, else 5000).")
+def urls(base: str | None, port: int) -> None:
+    """Print every webhook URL with its token, escaped for a URL: copy them as they are."""
+    try:
+        settings = Settings.from_env()
+    except KumaError as error:
+        click.echo(str(error), err=True)
+        sys.exit(1)
+    base = (base or settings.public_url or f"http://127.0.0.1:{port}").rstrip("/")
+    for provider, hooks in webhook_urls(base, settings.at_webhook_token, masked=False).items():
+        click.echo(f"{provider}:")
+        for label, url in hooks:
+            click.echo(f"  {label:36} {url}")
+    if not settings.at_webhook_token:
+        click.echo("AT_WEBHOOK_TOKEN is not set: Africa's Talking callbacks carry no token",
+                   err=True)
