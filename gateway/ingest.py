@@ -133,7 +133,7 @@ def drain(services: Any, *, owner: str, batch_size: int = BATCH_SIZE,
                 pipe.expire(LOCK_KEY, LOCK_SECONDS)
                 pipe.expire(PENDING_KEY, LOCK_SECONDS)
                 pipe.execute()
-            filed += len(batch)
+            filed += len(batch) - len(dead)
             if linger and filed >= BUSY and taken and len(batch) < batch_size:
                 caught_up = True  # the list was emptied: what comes next can gather
                 break
@@ -177,11 +177,10 @@ def _recorded_at(item: bytes) -> dt.datetime:
     """Return when a record's turn happened: its latest event (records carry no stamp)."""
     try:
         record = json.loads(item)
-        times = [dt.datetime.fromisoformat(e["at"]) for e in record.get("events") or []]
-        times = [t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc) for t in times]
-        if times:
-            return max(times)
-        return dt.datetime.fromisoformat(record["context"]["started_at"])
+        stamps = [event["at"] for event in record.get("events") or []]
+        times = [dt.datetime.fromisoformat(stamp) for stamp in stamps
+                 or [record["context"]["started_at"]]]
+        return max(t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc) for t in times)
     except (ValueError, KeyError, TypeError, AttributeError):
         return dt.datetime.min.replace(tzinfo=dt.timezone.utc)  # unreadable: as old as can be
 

@@ -62,27 +62,30 @@ def three_clean_surveys(client) -> None:
         play(client, f"ATUid_clean_{number}", WHOLE_SURVEY, phone=f"+2237600{number:04d}")
 
 
-def test_a_nul_comment_among_clean_records_stops_no_filing(client, services):
+@pytest.mark.parametrize("key, comment", [
+    ("ussd:ATUid_nul", "mer\u0000ci"),  # a comment typed with NUL
+    ("ussd:ATUid_\u0000", "merci"),  # a sessionId of %00, as the fuzzing sent it
+], ids=["comment", "session id"])
+def test_a_nul_record_among_clean_records_stops_no_filing(client, services, key, comment):
     three_clean_surveys(client)
     clean = waiting_records(services)
-    insert_record(services, copy_of_comment_turn(services, "ussd:ATUid_nul", "mer\u0000ci"),
-                  at=len(clean) // 2)
+    insert_record(services, copy_of_comment_turn(services, key, comment), at=len(clean) // 2)
     before = metric_sample("kuma_failures_total", kind="dead_letter")
 
     filed = ingest.drain(services, owner="test", batch_size=500)
 
-    assert filed == len(clean) + 1
+    assert filed == len(clean) + (0 if ON_POSTGRESQL else 1)
     assert ingest.waiting(services.redis) == 0
     stored = sessions_stored(services)
     assert {f"ussd:ATUid_clean_{n}" for n in range(3)} <= stored
     assert answers_stored(services) >= 3 * 11
     if ON_POSTGRESQL:  # PostgreSQL text cannot hold NUL: that record, and only it, is set aside
-        assert "ussd:ATUid_nul" not in stored
+        assert key not in stored
         [letter] = deadletter.letters(services.redis)
         assert "NUL" in letter.reason
         assert metric_sample("kuma_failures_total", kind="dead_letter") == before + 1
     else:  # SQLite stores the NUL; nothing had to be set aside
-        assert "ussd:ATUid_nul" in stored
+        assert key in stored
         assert deadletter.count(services.redis) == 0
 
 
@@ -97,7 +100,7 @@ def test_records_that_fail_on_any_database_are_found_by_halving(client, services
 
     filed = ingest.drain(services, owner="test", batch_size=7)  # several batches
 
-    assert filed == len(clean) + 3
+    assert filed == len(clean)
     assert ingest.waiting(services.redis) == 0
     assert sessions_stored(services) == {f"ussd:ATUid_clean_{n}" for n in range(3)}
     assert answers_stored(services) == 3 * 11
