@@ -15,7 +15,7 @@ from gateway.cli import main
 from gateway.models import Answer, SurveySession
 from tests.conftest import TEST_DATABASE_URL, is_postgresql
 from tests.integration.test_ussd_conversations import play
-from tests.web.conftest import metric_sample
+from tests.web.conftest import closed_port, metric_sample, services_with  # noqa: F401
 
 WHOLE_SURVEY = ["1", "1", "2", "2", "1", "1", "1", "1", "1", "2", "1", "merci"]
 ON_POSTGRESQL = is_postgresql(TEST_DATABASE_URL)
@@ -120,30 +120,6 @@ def test_a_database_that_is_down_sets_nothing_aside(client, services, services_w
 
     assert ingest.waiting(services.redis) == waiting
     assert deadletter.count(services.redis) == 0
-
-
-@pytest.fixture
-def services_with(settings):
-    built = []
-
-    def build(**changes):
-        from gateway.services import Services
-
-        built.append(Services.build(settings.replace(**changes), load_flows=False))
-        return built[-1]
-
-    yield build
-    for made in built:
-        made.close()
-
-
-@pytest.fixture
-def closed_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_healthz_and_metrics_report_stuck_filing_and_dead_letters(client, services, settings):
