@@ -6,10 +6,11 @@ import logging
 
 from flask import Flask
 
+from gateway import logmask
 from gateway.channels import registry
 from gateway.runner import Runner
 from gateway.services import Services
-from gateway.settings import Settings, ensure_secret_key
+from gateway.settings import Settings, require_secret_key
 from gateway.web import api, context, dashboard, health, pdsa_api, webhooks
 from gateway.web.ussd import UssdEndpoint
 
@@ -26,10 +27,11 @@ BLUEPRINTS = (
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> Flask:
     """Build the web app; `settings` default to the environment's, `services` to new ones."""
-    settings = ensure_secret_key(settings or Settings.from_env())
+    settings = require_secret_key(settings or Settings.from_env(), "web server")
     if not logging.getLogger().handlers:  # under gunicorn; the CLI configures its own
         logging.basicConfig(level=settings.log_level,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logmask.install()  # webhook URLs carry AT's token
     app = Flask("gateway")
     # No SECRET_KEY for Flask: nothing here uses cookie sessions (the API takes bearer
     # tokens), and without it Flask skips building a signed-cookie serializer per request.

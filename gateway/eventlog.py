@@ -18,13 +18,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import redis
 import rq
+from prometheus_client.core import GaugeMetricFamily, Metric
 from rq import Retry
 
+from gateway import deadletter, metrics
+from gateway.phones import mask_numbers_in_text
 from gateway.session_store import EventsList
 
 log = logging.getLogger(__name__)
@@ -105,8 +108,6 @@ def drain(services: Any, *, owner: str, batch_size: int = BATCH_SIZE,
     With `linger`, a flush that files at least BUSY records and catches up schedules the
     next flush `linger` seconds later instead of filing the few records that trickle in.
     """
-    from gateway.filing import file_records
-
     client = services.redis
     if not client.eval(_ACQUIRE, 1, LOCK_KEY, owner, LOCK_SECONDS):
         return 0
@@ -121,13 +122,14 @@ def drain(services: Any, *, owner: str, batch_size: int = BATCH_SIZE,
                 batch = client.eval(_TAKE_BATCH, 2, EVENTS_KEY, PROCESSING_KEY, batch_size)
             if not batch:
                 break
-            file_records(services, [json.loads(item) for item in batch])
+            dead = _file_batch(services, batch)
             with client.pipeline(transaction=True) as pipe:
+                deadletter.set_aside(pipe, dead, dt.datetime.now(dt.timezone.utc))
                 pipe.delete(PROCESSING_KEY)
                 pipe.expire(LOCK_KEY, LOCK_SECONDS)
                 pipe.expire(PENDING_KEY, LOCK_SECONDS)
                 pipe.execute()
-            filed += len(batch)
+            filed += len(batch) - len(dead)
             if linger and filed >= BUSY and taken and len(batch) < batch_size:
                 caught_up = True  # the list was emptied: what comes next can gather
                 break
@@ -146,6 +148,63 @@ def drain(services: Any, *, owner: str, batch_size: int = BATCH_SIZE,
     return filed
 
 
+def _file_batch(services: Any, batch: list[bytes]) -> list[tuple[bytes, str]]:
+    """File a batch; return the records that cannot be filed, which must not stop the rest."""
+    from gateway.filing import file_records
+
+    dead = deadletter.file_isolating(lambda records: file_records(services, records), batch)
+    for _, reason in dead:
+        metrics.FAILURES.labels(kind="dead_letter").inc()
+        log.error("set a session event record aside (see `gateway events dead list`): %s",
+                  mask_numbers_in_text(reason))
+    return dead
+
+
+def oldest_unfiled_seconds(client: redis.Redis, now: dt.datetime) -> float | None:
+    """Return how long the oldest record waiting to be filed has waited; None if none waits."""
+    for key in (PROCESSING_KEY, EVENTS_KEY):
+        head = client.lindex(key, 0)
+        if head is not None:
+            return max((now - _recorded_at(head)).total_seconds(), 0.0)
+    return None
+
+
+def _recorded_at(item: bytes) -> dt.datetime:
+    """Return when a record's turn happened: its latest event (records carry no stamp)."""
+    try:
+        record = json.loads(item)
+        stamps = [event["at"] for event in record.get("events") or []]
+        times = [dt.datetime.fromisoformat(stamp) for stamp in stamps
+                 or [record["context"]["started_at"]]]
+        return max(t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc) for t in times)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return dt.datetime.min.replace(tzinfo=dt.timezone.utc)  # unreadable: as old as can be
+
+
 def waiting(client: redis.Redis) -> int:
     """Return how many records wait to be filed (for metrics and health)."""
     return client.llen(EVENTS_KEY) + client.llen(PROCESSING_KEY)
+
+
+class FilingCollector:
+    """Collect how long the oldest unfiled event has waited and how many were set aside."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+
+    def collect(self) -> Iterator[Metric]:
+        """Yield the gauges; a Redis that does not answer yields none, and is logged."""
+        try:
+            age = oldest_unfiled_seconds(self.client, dt.datetime.now(dt.timezone.utc))
+            dead = deadletter.count(self.client)
+        except (redis.RedisError, OSError) as error:  # a scrape must not fail on Redis
+            log.warning("metrics: cannot read the events lists: %s", error)
+            return
+        yield GaugeMetricFamily(
+            "kuma_events_oldest_unfiled_seconds",
+            "Seconds the oldest session event waiting to be filed into SQL has waited "
+            "(0 when none waits).", value=age or 0.0)
+        yield GaugeMetricFamily(
+            "kuma_events_dead_letters",
+            "Session event records set aside because they cannot be filed "
+            "(`gateway events dead list`).", value=dead)

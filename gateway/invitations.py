@@ -198,7 +198,9 @@ def invite(services: Services, *, center_code: str, phone: str, flow_id: str | N
            visit_at: dt.datetime | None = None, now: dt.datetime | None = None) -> Scheduled:
     """Schedule an invitation in its own transaction, then enqueue its SMS; say what was done."""
     now = now or utcnow()
-    with session_scope(services.sessionmaker) as db:
+    # It reads, then writes: on SQLite take the write lock first, or a worker's commit in
+    # between makes the write fail at once with "database is locked" (no busy wait).
+    with session_scope(services.sessionmaker, immediate=True) as db:
         invitation, reason = _schedule(db, services, center_code=center_code, phone=phone,
                                        flow_id=flow_id, visit_at=visit_at, now=now)
         center = db.get(Center, invitation.center_id)

@@ -21,6 +21,7 @@ gauge instead.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -121,8 +122,9 @@ def multiprocess_mode() -> bool:
     return values.ValueClass is not values.MutexValue
 
 
-def exposition(queue: rq.Queue | None = None) -> tuple[bytes, str]:
-    """Render every metric (and `queue`'s gauges) as Prometheus text; return body, type."""
+def exposition(queue: rq.Queue | None = None,
+               collectors: Iterable[Any] = ()) -> tuple[bytes, str]:
+    """Render every metric, `queue`'s gauges and `collectors` as Prometheus text; body, type."""
     scrape = CollectorRegistry(auto_describe=False)
     if multiprocess_mode():
         MultiProcessCollector(scrape)
@@ -130,4 +132,6 @@ def exposition(queue: rq.Queue | None = None) -> tuple[bytes, str]:
         scrape.register(_Forward(REGISTRY))
     if queue is not None:
         scrape.register(QueueCollector(queue))
+    for collector in collectors:
+        scrape.register(collector)
     return generate_latest(scrape), CONTENT_TYPE_LATEST

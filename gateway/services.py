@@ -99,6 +99,6 @@ def _dispose_in_child(engine_ref: weakref.ref) -> None:
 @functools.cache
 def for_worker() -> Services:
     """Return this worker process's services, built once from the environment."""
-    from gateway.settings import ensure_secret_key
+    from gateway.settings import require_secret_key
 
-    return Services.build(ensure_secret_key(Settings.from_env()))
+    return Services.build(require_secret_key(Settings.from_env(), "worker"))

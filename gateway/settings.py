@@ -129,6 +129,10 @@ class Settings:
         "INVITATION_MIN_INTERVAL", "Fewest days between two invitations to one contact.",
         7, parse="int")
     log_level: str = _setting("LOG_LEVEL", "Log level: DEBUG, INFO, WARNING or ERROR.", "INFO")
+    filing_stall_seconds: int = _setting(
+        "FILING_STALL_SECONDS", "Seconds the oldest answer may wait to be filed into SQL "
+        "before /healthz answers 503 (the worker is down or filing is stuck).", 300,
+        parse="int")
 
     def __post_init__(self) -> None:
         for name, value in _resolve(dataclasses.asdict(self)).items():
@@ -252,6 +256,21 @@ def ensure_secret_key(settings: Settings) -> Settings:
     if not key:
         raise SettingsError(f"GATEWAY_SECRET_KEY: unset and {path} is empty")
     return settings.replace(secret_key=key)
+
+
+def require_secret_key(settings: Settings, role: str) -> Settings:
+    """Return `settings` if they have a secret key; else refuse to start `role`.
+
+    Only `gateway serve` (one machine, one folder) may generate the key: a web, worker or
+    scheduler started on its own may run in another folder or on another machine, where a
+    generated key would differ, and phone hashes and encrypted numbers would not match.
+    """
+    if settings.secret_key:
+        return settings
+    raise SettingsError(
+        f"GATEWAY_SECRET_KEY: required to start the {role} outside `gateway serve`; set the "
+        "same long random value for every process, e.g. from "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`")
 
 
 def describe() -> list[tuple[str, str, str]]:
@@ -404,7 +423,8 @@ def _check(settings: Settings) -> list[str]:
                         "(or set SMS_OUTBOX=log)")
     bounds = {"ussd_max_chars": (20, 182), "ussd_session_ttl": (10, 86400),
               "ussd_resume_window": (0, 86400), "min_respondents": (1, 100000),
-              "invitation_delay": (0, 60 * 24 * 30), "invitation_min_interval": (0, 3650)}
+              "invitation_delay": (0, 60 * 24 * 30), "invitation_min_interval": (0, 3650),
+              "filing_stall_seconds": (10, 7 * 86400)}
     for name, (low, high) in bounds.items():
         value = getattr(settings, name)
         if not low <= value <= high:

@@ -23,8 +23,8 @@ def job_constants() -> dict[str, str]:
     """Return every module constant named *_JOB in gateway/, by where it is defined."""
     found = {}
     for module in pkgutil.walk_packages(gateway.__path__, "gateway."):
-        if module.name.endswith("__main__"):
-            continue  # it runs the CLI
+        if module.name.endswith(("__main__", "gunicorn_config")):
+            continue  # they run: the CLI, and gunicorn's start-up check of the settings
         loaded = importlib.import_module(module.name)
         for name, value in vars(loaded).items():
             if name.endswith("_JOB") and isinstance(value, str):

@@ -13,6 +13,7 @@ import hmac
 import ipaddress
 import logging
 import re
+import urllib.parse
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
@@ -26,6 +27,7 @@ from gateway.channels.base import (
     WebhookRequest, int_field, mask_phone, status_field, text_field, time_field)
 from gateway.errors import (AuthenticationError, ChannelRequestError, RecipientOptedOutError,
                             ReplyError, SendError)
+from gateway.logmask import MASK
 from gateway.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -392,10 +394,11 @@ class AfricasTalking:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    def callbacks(self, base: str) -> list[tuple[str, str]]:
-        """Return (label, URL) of every callback, each with the webhook token if set."""
+    def callbacks(self, base: str, *, masked: bool = True) -> list[tuple[str, str]]:
+        """Return (label, URL) of every callback, with the token if set (masked, or escaped)."""
         token = self.settings.at_webhook_token
-        query = f"?token={token}" if token else ""
+        # Percent-encoded whole: a token with + / = must reach us as it is, not as a space.
+        query = f"?token={MASK if masked else urllib.parse.quote(token, safe='')}" if token else ""
         return [("USSD callback", f"{base}{self.ussd_path}{query}"),
                 *((hook.label, f"{base}/webhooks/{PROVIDER}/{hook.path}{query}")
                   for hook in WEBHOOKS)]

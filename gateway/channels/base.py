@@ -180,8 +180,8 @@ class Provider(Protocol):
     webhooks: tuple[Webhook, ...]
     cost_per_segment: tuple[str, Decimal] | None  # an estimate when its answer has none
 
-    def callbacks(self, base: str) -> list[tuple[str, str]]:
-        """Return (label, URL) of every callback to configure at the provider."""
+    def callbacks(self, base: str, *, masked: bool = True) -> list[tuple[str, str]]:
+        """Return (label, URL) of every callback to configure, secrets masked unless not."""
         ...  # pragma: no cover
 
     def warning(self) -> str | None:

@@ -253,7 +253,7 @@ class Twilio:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    def callbacks(self, base: str) -> list[tuple[str, str]]:
+    def callbacks(self, base: str, *, masked: bool = True) -> list[tuple[str, str]]:
         """Return (label, URL) of every callback; Twilio signs them, no token needed."""
         return [(hook.label, f"{base}/webhooks/{PROVIDER}/{hook.path}") for hook in WEBHOOKS]
 

@@ -26,6 +26,8 @@ COMMANDS = {
     "responses": "gateway.cli.responses:responses",
     "users": "gateway.cli.users:users",
     "pdsa": "gateway.cli.pdsa:pdsa",
+    "events": "gateway.cli.events:events",
+    "webhooks": "gateway.cli.webhooks:webhooks",
 }
 
 
@@ -61,3 +63,6 @@ def main(verbose: bool) -> None:
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    from gateway import logmask
+
+    logmask.install()  # webhook URLs carry AT's token

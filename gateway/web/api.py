@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 
 import sqlalchemy as sa
 from flask import Blueprint, g, jsonify, request
@@ -29,6 +30,10 @@ from gateway.web.throttling import client_address, throttle
 log = logging.getLogger(__name__)
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+
+# A visit far outside these years is a typing mistake, and its send time would overflow.
+VISIT_YEARS = (2000, 2999)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _error(status: int, message: str, **headers: str):
@@ -52,7 +57,8 @@ def authenticate():
     if not verdict.allowed:
         return _error(429, f"too many failed authentications from this address; try again "
                       f"in {verdict.retry_after} s", **{"Retry-After": str(verdict.retry_after)})
-    with session_scope(context.services().sessionmaker) as db:
+    # verify_token may note the time of use: a write after a read, so IMMEDIATE on SQLite.
+    with session_scope(context.services().sessionmaker, immediate=True) as db:
         found = verify_token(db, token.strip())
         g.api_token = found.name if found else None
     if g.api_token is None:
@@ -60,6 +66,22 @@ def authenticate():
         return _error(401, "unknown or revoked API token",
                       **{"WWW-Authenticate": 'Bearer realm="kuma", error="invalid_token"'})
     return None
+
+
+@blueprint.before_request
+def refuse_hostile_values():
+    """Refuse path and query values with control characters: no query may carry them."""
+    for source, values in (("path", request.view_args or {}), ("query", request.args)):
+        for name, value in values.items():
+            _check_characters("code" if source == "path" else name, value)
+
+
+@blueprint.app_errorhandler(404)
+def not_found(error: HTTPException):
+    """Answer an unknown path under /api/ in JSON too (other paths keep Flask's page)."""
+    if request.path.startswith(blueprint.url_prefix + "/"):
+        return _error(404, f"no such API path: {request.path!r}")
+    return error
 
 
 @blueprint.errorhandler(KumaError)
@@ -111,7 +133,10 @@ def invitations():
     from gateway.invitations import invite
 
     services = context.services()
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser goes: not an invitation either
+        body = None
     if not isinstance(body, dict):
         raise ArgumentError("body: send a JSON object {center, phone, flow?, visit_at?}")
     center, phone = _text(body, "center"), _text(body, "phone")
@@ -131,7 +156,24 @@ def _text(body: dict, name: str, *, required: bool = True) -> str | None:
         return None
     if not isinstance(value, str) or not value.strip():
         raise ArgumentError(f"{name}: {'required, ' if required else ''}a non-empty string")
+    _check_characters(name, value)
     return value.strip()
+
+
+def _check_characters(name: str, value: str) -> None:
+    """Refuse control characters and lone surrogates, which no field of ours holds."""
+    if _CONTROL.search(value):
+        raise ArgumentError(f"{name}: control characters are not allowed")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ArgumentError(f"{name}: not valid Unicode text") from None
+
+
+def _check_year(name: str, week: str) -> None:
+    """Refuse year 0 before the week is read: no calendar has it."""
+    if isinstance(week, str) and week.strip().startswith("0000"):
+        raise ArgumentError(f"{name}: {week!r} is not an ISO week; years start at 0001")
 
 
 def _moment(value: object, tz: dt.tzinfo) -> dt.datetime | None:
@@ -145,4 +187,12 @@ def _moment(value: object, tz: dt.tzinfo) -> dt.datetime | None:
     if moment is None:
         raise ArgumentError(f"visit_at: {value!r} is not an ISO 8601 date and time, "
                             "e.g. 2025-03-04T09:30 or 2025-03-04T09:30:00Z")
-    return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
+    moment = moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
+    try:
+        year = moment.astimezone(dt.timezone.utc).year
+    except OverflowError:  # 0001-01-01T00:00+14:00 is before the first representable UTC time
+        year = 0
+    if not VISIT_YEARS[0] <= year <= VISIT_YEARS[1]:
+        raise ArgumentError(f"visit_at: {value!r} is out of range; expected a time between "
+                            f"{VISIT_YEARS[0]} and {VISIT_YEARS[1]}")
+    return moment

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -91,9 +92,9 @@ def wait_for_health(url: str, process: subprocess.Popen) -> tuple[int, dict]:
 
 
 @contextlib.contextmanager
-def serving(port: int, env: dict[str, str], cwd: Path):
+def serving(port: int, env: dict[str, str], cwd: Path, *args: str):
     """Run `gateway serve` on `port`; kill it if the test fails before stopping it."""
-    process = subprocess.Popen(gateway_command("serve", "--port", str(port)), env=env,
+    process = subprocess.Popen(gateway_command("serve", "--port", str(port), *args), env=env,
                                cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True)
     try:
@@ -159,19 +160,115 @@ def test_serve_starts_on_embedded_defaults_and_stops_everything(tmp_path: Path) 
     assert not alive(redis_pid), output
 
 
-def test_webhook_urls_carry_the_at_token(tmp_path: Path) -> None:
+TOKEN = "s3cret+to/ken="
+
+
+def post_ussd(url: str) -> tuple[int, str]:
+    form = urllib.parse.urlencode({"sessionId": "ATUid_serve", "serviceCode": "*384*123#",
+                                   "phoneNumber": "+22376123456", "networkCode": "61001",
+                                   "text": ""}).encode()
+    try:
+        with urllib.request.urlopen(url, data=form, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_banner_masks_the_token_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
     port = free_port()
-    env = bare_environment(tmp_path / "var", AT_WEBHOOK_TOKEN="s3cret-token",
-                           PUBLIC_URL="https://kuma.example.org")
+    env = bare_environment(tmp_path / "var", AT_WEBHOOK_TOKEN=TOKEN)
     with serving(port, env, tmp_path) as process:
         wait_for_health(f"http://127.0.0.1:{port}/healthz", process)
+        quoted = urllib.parse.quote(TOKEN, safe="")
+        status, screen = post_ussd(f"http://127.0.0.1:{port}/webhooks/africastalking/ussd"
+                                   f"?token={quoted}")
+        assert status == 200 and screen.startswith("CON "), screen
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+            server = response.headers["Server"]
+        children = descendants(process.pid)
         process.send_signal(signal.SIGINT)  # Ctrl-C
         output, _ = process.communicate(timeout=30)
 
     assert process.returncode == 0, output
-    assert "https://kuma.example.org/webhooks/africastalking/ussd?token=s3cret-token" in output
-    assert "https://kuma.example.org/webhooks/africastalking/sms?token=s3cret-token" in output
+    assert server == "gunicorn"  # a production server, and no version to look up flaws by
+    assert f"http://127.0.0.1:{port}/webhooks/africastalking/ussd?token=***" in output
+    assert '"POST /webhooks/africastalking/ussd?token=*** HTTP/1.1" 200' in output  # access log
+    assert "s3cret" not in output and quoted not in output
+    assert "Traceback" not in output
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(alive(pid) for pid in children):
+        time.sleep(0.1)
+    assert not [pid for pid in children if alive(pid)], output
+
+
+def test_show_urls_prints_them_escaped(tmp_path: Path) -> None:
+    port = free_port()
+    env = bare_environment(tmp_path / "var", AT_WEBHOOK_TOKEN=TOKEN,
+                           PUBLIC_URL="https://kuma.example.org")
+    with serving(port, env, tmp_path, "--show-urls") as process:
+        wait_for_health(f"http://127.0.0.1:{port}/healthz", process)
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+
+    assert process.returncode == 0, output
+    quoted = urllib.parse.quote(TOKEN, safe="")
+    assert f"https://kuma.example.org/webhooks/africastalking/ussd?token={quoted}" in output
+    assert f"https://kuma.example.org/webhooks/africastalking/sms?token={quoted}" in output
     assert "https://kuma.example.org/webhooks/twilio/status\n" in output
+
+
+def stalled_client(port: int) -> socket.socket:
+    """Open a connection, send half a request, and keep it open: a phone on a bad line."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    sock.sendall(b"POST /webhooks/africastalking/ussd HTTP/1.1\r\nHost: kuma\r\n"
+                 b"Content-Type: application/x-www-form-urlencoded\r\n"
+                 b"Content-Length: 500\r\n\r\nsessionId=ATUid_sl")
+    return sock
+
+
+def test_stalled_clients_do_not_hold_up_a_ussd_screen(tmp_path: Path) -> None:
+    port = free_port()
+    env = bare_environment(tmp_path / "var")
+    with serving(port, env, tmp_path) as process:
+        wait_for_health(f"http://127.0.0.1:{port}/healthz", process)
+        stalled = [stalled_client(port) for _ in range(2 * 2)]  # two per web worker
+        try:
+            time.sleep(0.5)  # both are inside the server, each waiting for its body
+            started = time.monotonic()
+            status, screen = post_ussd(f"http://127.0.0.1:{port}/webhooks/africastalking/ussd")
+            took = time.monotonic() - started
+        finally:
+            for sock in stalled:
+                sock.close()
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+
+    assert status == 200 and screen.startswith("CON "), screen
+    assert took < 2.0, f"the USSD screen took {took:.1f} s behind stalled clients"
+    assert process.returncode == 0, output
+
+
+@pytest.mark.parametrize("role", ["worker", "scheduler"])
+def test_roles_refuse_to_start_without_the_secret_key(tmp_path: Path, role: str) -> None:
+    result = subprocess.run(gateway_command(role), env=bare_environment(tmp_path / "var"),
+                            cwd=tmp_path, capture_output=True, text=True, timeout=60)
+
+    assert result.returncode == 1
+    assert f"GATEWAY_SECRET_KEY: required to start the {role} outside `gateway serve`" \
+        in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "var" / "secret_key").exists()  # no key of its own
+
+
+def test_gunicorn_refuses_to_start_without_the_secret_key(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "gunicorn", "-c", "python:gateway.gunicorn_config",
+               "-b", f"127.0.0.1:{free_port()}", "gateway.app:create_app()"]
+    result = subprocess.run(command, env=bare_environment(tmp_path / "var"), cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+
+    assert result.returncode == 1
+    assert "GATEWAY_SECRET_KEY: required to start the web server" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_a_broken_flow_stops_serve_with_file_and_line(tmp_path: Path) -> None:

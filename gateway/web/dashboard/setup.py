@@ -103,3 +103,7 @@ def http_error(error: HTTPException):
     """Answer 4xx errors with a page in the viewer's language."""
     status = error.code or 500
     return render_template("dashboard/error.html", status=status, reason=None), status
+
+
+# A handler for the code itself, or the app's own 404 handler (the API's) would come first.
+blueprint.register_error_handler(404, http_error)
