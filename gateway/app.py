@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway import logmask
 from gateway.channels import registry
@@ -33,8 +34,6 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logmask.install()  # webhook URLs carry AT's token
     app = Flask("gateway")
-    # No SECRET_KEY for Flask: nothing here uses cookie sessions (the API takes bearer
-    # tokens), and without it Flask skips building a signed-cookie serializer per request.
     app.config.update(MAX_CONTENT_LENGTH=64 * 1024)
     services = services or Services.build(settings)
     runner = Runner(services)
@@ -44,4 +43,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     # The USSD webhook is answered beneath Flask: see gateway.web.ussd.
     app.wsgi_app = UssdEndpoint(runner, app.wsgi_app,  # type: ignore[method-assign]
                                 max_body=app.config["MAX_CONTENT_LENGTH"])
+    if settings.proxy_hops:  # outermost, so the USSD endpoint sees the client's address too
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops,  # type: ignore
+                                x_proto=settings.proxy_hops, x_host=settings.proxy_hops)
     return app

@@ -80,6 +80,11 @@ class Settings:
     twilio_trust_forwarded: bool = _setting(
         "TWILIO_TRUST_FORWARDED", "Trust X-Forwarded-Proto/Host when checking Twilio "
         "signatures (behind a reverse proxy).", False, parse="bool", default_text="false")
+    proxy_hops: int = _setting(
+        "PROXY_HOPS", "How many reverse proxies stand in front of the web server: their "
+        "X-Forwarded-For/-Proto/-Host are trusted for the client's address (login and API "
+        "throttles, AT_ALLOWED_NETWORKS) and the public URL. 0: no proxy; never more than "
+        "there are, or a client could name any address.", 0, parse="int")
     public_url: str | None = _setting(
         "PUBLIC_URL", "Base URL the providers call (https://…), to print webhook URLs and "
         "rebuild signed URLs.")
@@ -424,7 +429,7 @@ def _check(settings: Settings) -> list[str]:
     bounds = {"ussd_max_chars": (20, 182), "ussd_session_ttl": (10, 86400),
               "ussd_resume_window": (0, 86400), "min_respondents": (1, 100000),
               "invitation_delay": (0, 60 * 24 * 30), "invitation_min_interval": (0, 3650),
-              "filing_stall_seconds": (10, 7 * 86400)}
+              "filing_stall_seconds": (10, 7 * 86400), "proxy_hops": (0, 5)}
     for name, (low, high) in bounds.items():
         value = getattr(settings, name)
         if not low <= value <= high:

@@ -92,3 +92,32 @@ def test_with_redis_down_the_api_still_checks_tokens(services_with, closed_port:
     assert get(app, WRONG).status_code == 401
     assert get(app, {"Authorization": f"Bearer {token}"}).status_code == 200
     assert "Redis unavailable" in caplog.text
+
+
+def _counted_from(services: Services, proxy_hops: int, forwarded_for: str) -> Flask:
+    import dataclasses
+
+    settings = dataclasses.replace(services.settings, proxy_hops=proxy_hops)
+    app = create_app(settings, services=services)
+    app.config["KUMA_THROTTLE_POLICIES"] = {
+        "api-address": Policy(free=1, lock_after=2, base_delay=2, lockout=900)}
+    for _ in range(3):  # every one from the proxy's address, each naming the same client
+        app.test_client().get("/api/v1/centers", environ_base={"REMOTE_ADDR": "127.0.0.1"},
+                              headers={**WRONG, "X-Forwarded-For": forwarded_for})
+    return app
+
+
+def test_behind_a_proxy_the_client_is_counted_not_the_proxy(services: Services) -> None:
+    app = _counted_from(services, proxy_hops=1, forwarded_for="198.51.100.9")
+    from_the_proxy = app.test_client().get(
+        "/api/v1/centers", environ_base={"REMOTE_ADDR": "127.0.0.1"},
+        headers={**WRONG, "X-Forwarded-For": "203.0.113.5"})
+    assert from_the_proxy.status_code == 401  # another client through the same proxy
+
+
+def test_without_proxy_hops_a_forwarded_header_is_not_believed(services: Services) -> None:
+    app = _counted_from(services, proxy_hops=0, forwarded_for="198.51.100.9")
+    other_name = app.test_client().get(
+        "/api/v1/centers", environ_base={"REMOTE_ADDR": "127.0.0.1"},
+        headers={**WRONG, "X-Forwarded-For": "203.0.113.5"})
+    assert other_name.status_code == 429  # still the one address that guessed
