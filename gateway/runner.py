@@ -19,7 +19,8 @@ from typing import Any, Callable
 
 from gateway import eventlog, keywords, metrics, phones
 from gateway.channels import registry
-from gateway.channels.base import InboundSms, UssdProvider, UssdRequest, UssdSessionEnded
+from gateway.channels.base import (InboundSms, OptOutNotice, UssdProvider, UssdRequest,
+                                   UssdSessionEnded)
 from gateway.engine import events as ev
 from gateway.engine import inputs
 from gateway.engine.definition import Flow
@@ -241,6 +242,21 @@ class Runner:
         turn = end(self.flow_of(state), state, "abandoned", self.environment())
         eventlog.append(self.services.redis, [self.record(state, turn.events)])
         eventlog.kick(self.services.redis, self.services.queue)
+
+    # --- opt-outs a provider reports -----------------------------------------------------
+
+    def handle_opt_out(self, notice: OptOutNotice) -> None:
+        """Opt out the number a provider says wants no more SMS, as a STOP would, unanswered."""
+        phone, phone_hash = self.identify(notice.phone)
+        turn, state = self._opt_out_without_session(phone, phone_hash)
+        with self.services.redis.pipeline(transaction=True) as pipe:
+            pipe.multi()
+            self.store.set_opted_out(phone_hash, True, pipe=pipe)
+            # No reply: the provider already stops our SMS to her.
+            eventlog.append(pipe, [self.record(state, turn.events)])
+            pipe.execute()
+        eventlog.kick(self.services.redis, self.services.queue)
+        log.info("opt-out of %s reported by %s", phones.mask(phone), notice.provider)
 
     # --- SMS ------------------------------------------------------------------------------
 
