@@ -394,7 +394,7 @@ WEBHOOKS = (
 
 
 NO_TOKEN = ("AT_WEBHOOK_TOKEN is not set: Africa's Talking callbacks are refused (403); set "
-            "it and add ?token= to the callback URLs")
+            "it, then copy the callback URLs from `gateway webhooks urls`")
 
 
 def _is_loopback(address: str | None) -> bool:
