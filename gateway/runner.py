@@ -22,7 +22,7 @@ from gateway.channels import registry
 from gateway.channels.base import (InboundSms, OptOutNotice, UssdProvider, UssdRequest,
                                    UssdSessionEnded)
 from gateway.engine import events as ev
-from gateway.engine import inputs
+from gateway.engine import gsm, inputs
 from gateway.engine.definition import Flow
 from gateway.engine.session import (Environment, Trigger, Turn, end, opt_in, opt_out, resume,
                                     show, start)
@@ -90,7 +90,16 @@ class Runner:
             language = self.store.contact_prefs(phone_hash).get("language")
         except ChannelRequestError:
             language = None
-        return self.texts(language)[key]
+        return self.texts(language)[key] if language else self.in_both_languages(key)
+
+    def in_both_languages(self, key: str) -> str:
+        """Return one of the gateway's messages in French and Bambara, folded to GSM-7.
+
+        For when her language cannot be known (it lives in Redis, which may be down).
+        """
+        messages = self.services.messages
+        both = " / ".join(messages[lang][key] for lang in ("fr", "bm") if lang in messages)
+        return gsm.fold_to_gsm7(both)
 
     def flow_of(self, state: dict[str, Any]) -> Flow:
         """Return the exact flow version a session is pinned to."""

@@ -26,12 +26,14 @@ from gateway.channels import registry
 from gateway.channels.base import (DeliveryReport, InboundSms, OptOutNotice, UssdSessionEnded,
                                    Webhook, WebhookRequest)
 from gateway.errors import ChannelRequestError, EngineUsageError, SessionBusyError
+from gateway.services import OUTAGES
 from gateway.web import context
 
 log = logging.getLogger(__name__)
 
 blueprint = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 DELIVERY_JOB = "gateway.jobs.record_delivery"
+OUTAGE_RETRY_AFTER = 5  # seconds: long enough for a Redis restart to load its data
 
 
 @blueprint.before_request
@@ -63,6 +65,18 @@ def _busy(error: SessionBusyError) -> Response:
     log.warning("webhook %s: %s", request.path, error)
     return Response("busy, retry\n", status=503, mimetype="text/plain",
                     headers={"Retry-After": "1"})
+
+
+def _outage(error: Exception) -> Response:
+    # The providers retry a 503; a 500 would look like our bug, and Retry-After paces them.
+    log.error("webhook %s: Redis is unavailable: %s", request.path, error)
+    metrics.FAILURES.labels(kind="webhook_outage").inc()
+    return Response("unavailable, retry\n", status=503, mimetype="text/plain",
+                    headers={"Retry-After": str(OUTAGE_RETRY_AFTER)})
+
+
+for _outage_error in OUTAGES:
+    blueprint.register_error_handler(_outage_error, _outage)
 
 
 def _webhook_request() -> WebhookRequest:
