@@ -38,6 +38,7 @@ REPLIES_TTL = 3600  # a USSD session id is remembered this long: a late retry is
 INBOUND_SEEN_TTL = 3 * 24 * 3600   # longer than any provider keeps retrying a webhook
 INBOUND_SEEN_KEY = "kuma:inbound:{provider}:{message_id}"
 STAFF_JOB = "gateway.jobs.staff_sms"
+NOT_A_PREFIX = "\x00"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -189,12 +190,13 @@ class Runner:
             turn, state, resumed_from = self._open_ussd(request, phone, phone_hash, snapshot)
         else:
             state = json.loads(snapshot.raw_state)
-            typed = self.ussd.new_input(state.get("_text"), request.text)
+            typed = self.ussd.new_input(self._previous_text(state, request.text), request.text)
             flow = self.flow_of(state)
             turn = show(flow, state, self.environment()) if typed is None \
                 else resume(flow, state, typed, self.environment())
             turn, state, records = self._carry_over(turn, state, f"ussd:{request.session_id}")
-        state["_text"] = request.text
+        # Her typed text is kept as its length and a keyed digest, never in clear in Redis.
+        state["_text"] = [len(request.text), self.services.vault.text_digest(request.text)]
         final = turn.reply.final
         reply = UssdReply(self.ussd.render(turn.reply.text, final),
                           state.get("step") or state.get("status"))
@@ -202,7 +204,7 @@ class Runner:
             records.append(self.record(state, turn.events))
         committed = self.turns.commit(UssdWrite(
             request.session_id, phone_hash, expected=snapshot.raw_state,
-            state=None if final else _dump(state), fingerprint=fingerprint, reply=reply.body,
+            state=None if final else _dump(_private(state)), fingerprint=fingerprint, reply=reply.body,
             answered=request.text, records=tuple(records), resumed_from=resumed_from,
             language=ev.first_value(turn.events, ev.LANGUAGE_CHOSEN, "language"),
             center=ev.first_value(turn.events, ev.CENTER_IDENTIFIED, "center"),
@@ -218,6 +220,20 @@ class Runner:
                      resumed_from)
         metrics.count_session_events(turn.events)
         return reply
+
+    def _previous_text(self, state: dict[str, Any], text: str) -> str | None:
+        """Return the `text` the session's last request sent, if this one starts with it.
+
+        The state keeps it as [length, digest]; a request that does not start with it gets
+        a text no request can extend (control characters never pass the door), which the
+        provider's `new_input` reads as "not an extension", as it would the text itself.
+        """
+        kept = state.get("_text")
+        if kept is None or isinstance(kept, str):  # a first request; a state from before
+            return kept
+        length, digest = kept
+        prefix = text[:length]
+        return prefix if self.services.vault.text_digest(prefix) == digest else NOT_A_PREFIX
 
     def _open_ussd(self, request: UssdRequest, phone: str, phone_hash: str,
                    snapshot: Any) -> tuple[Turn, dict[str, Any], str | None]:
@@ -284,9 +300,10 @@ class Runner:
                 with self.services.redis.pipeline(transaction=True) as pipe:
                     pipe.multi()
                     pipe.set(seen_key, "1", ex=INBOUND_SEEN_TTL)
+                    # Sealed: the text holds the invited mother's number.
                     self.services.queue.enqueue_call(
                         STAFF_JOB, args=(message.provider, message.message_id, phone_hash,
-                                         message.text),
+                                         self.services.vault.seal(message.text)),
                         pipeline=pipe, description="staff visit command")
                     pipe.execute()
                 return True
@@ -301,7 +318,7 @@ class Runner:
                 if turn.reply.final:
                     self.store.delete("sms", phone_hash, pipe=pipe)
                 else:
-                    self.store.save("sms", phone_hash, state, pipe=pipe,
+                    self.store.save("sms", phone_hash, _private(state), pipe=pipe,
                                     expire_at=self._sms_expiry(state))
                 if state.get("status") == "opted_out":
                     self.store.set_opted_out(phone_hash, True, pipe=pipe)
@@ -390,6 +407,16 @@ def _identify(vault: Any, raw_phone: str) -> tuple[str, str]:
     except PhoneNumberError as error:
         raise ChannelRequestError(f"phone number: {error}") from None
     return phone, vault.hash(phone)
+
+
+def _private(state: dict[str, Any]) -> dict[str, Any]:
+    """Return `state` with phone numbers masked in its free-text answers, for Redis."""
+    answers = state.get("answers")
+    if not answers:
+        return state
+    return {**state, "answers": {step: phones.mask_numbers_in_text(value)
+                                 if isinstance(value, str) else value
+                                 for step, value in answers.items()}}
 
 
 def _dump(state: dict[str, Any]) -> str:
