@@ -89,7 +89,8 @@ class Settings:
         "AT_SENDER", "Africa's Talking sender ID or short code for outbound SMS.")
     at_webhook_token: str | None = _setting(
         "AT_WEBHOOK_TOKEN", "Secret token Africa's Talking passes as ?token= in callback URLs; "
-        "required with AT_USERNAME and AT_API_KEY.",
+        "required with AT_USERNAME and AT_API_KEY. Unset, AT's callbacks are refused (403), "
+        "except under `gateway serve` on a loopback address.",
         secret=True)
     at_webhook_open_on_loopback: bool = _setting(
         "AT_WEBHOOK_OPEN_ON_LOOPBACK", "Take Africa's Talking callbacks from this machine "
