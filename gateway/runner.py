@@ -204,8 +204,9 @@ class Runner:
             records.append(self.record(state, turn.events))
         committed = self.turns.commit(UssdWrite(
             request.session_id, phone_hash, expected=snapshot.raw_state,
-            state=None if final else _dump(_private(state)), fingerprint=fingerprint, reply=reply.body,
-            answered=request.text, records=tuple(records), resumed_from=resumed_from,
+            state=None if final else _dump(_private(state)), fingerprint=fingerprint,
+            reply=reply.body, answered=request.text, records=tuple(records),
+            resumed_from=resumed_from,
             language=ev.first_value(turn.events, ev.LANGUAGE_CHOSEN, "language"),
             center=ev.first_value(turn.events, ev.CENTER_IDENTIFIED, "center"),
             opted_out=ev.has(turn.events, ev.OPTED_OUT)))

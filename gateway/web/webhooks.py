@@ -15,7 +15,6 @@ import logging
 import time
 from collections.abc import Callable
 from typing import Any
-
 from urllib.parse import quote
 
 from flask import Blueprint, Response, g, request
