@@ -37,7 +37,10 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.config.update(MAX_CONTENT_LENGTH=64 * 1024)
     services = services or Services.build(settings)
     runner = Runner(services)
-    context.init_app(app, services, runner, registry.build(settings))
+    providers = registry.build(settings)
+    for warning in filter(None, (provider.warning() for provider in providers.values())):
+        log.warning("%s", warning)  # the settings check at start: what is unsafe or refused
+    context.init_app(app, services, runner, providers)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     # The USSD webhook is answered beneath Flask: see gateway.web.ussd.

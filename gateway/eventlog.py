@@ -27,6 +27,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from rq import Retry
 
 from gateway import deadletter, metrics
+from gateway.engine import events as ev
 from gateway.phones import mask_numbers_in_text
 from gateway.session_store import EventsList
 
@@ -78,9 +79,19 @@ return 0
 
 def record(context: dict[str, Any], events: list[dict[str, Any]],
            reply: dict[str, Any] | None = None) -> str:
-    """Return one turn's record as it is stored in the list."""
-    payload = {"context": context, "events": events, "reply": reply}
+    """Return one turn's record as it is stored in the list, free text masked."""
+    payload = {"context": context, "events": [_masked(event) for event in events],
+               "reply": reply}
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+
+
+def _masked(event: dict[str, Any]) -> dict[str, Any]:
+    """Mask phone numbers in an answer's free text before it reaches Redis (and its AOF)."""
+    if event.get("type") != ev.ANSWER_GIVEN or event.get("score") is not None \
+            or event.get("dimension") is not None:
+        return event
+    return {**event, **{field: mask_numbers_in_text(event[field]) for field in ("raw", "value")
+                        if isinstance(event.get(field), str)}}
 
 
 def append(pipe: Any, records: Iterable[str]) -> None:

@@ -47,9 +47,10 @@ def flush_events() -> int:
 
 
 def staff_sms(provider: str, message_id: str, phone_hash: str, text: str) -> str | None:
-    """Act on a staff phone's `VISITE <number>` SMS and answer the staff member."""
-    return invitations.handle_staff_message(for_worker(), provider, message_id, phone_hash,
-                                            text, now=_now())
+    """Act on a staff phone's `VISITE <number>` SMS (`text` sealed) and answer the staff."""
+    services = for_worker()
+    return invitations.handle_staff_message(services, provider, message_id, phone_hash,
+                                            services.vault.unseal(text), now=_now())
 
 
 def sweep_sessions() -> dict[str, int]:

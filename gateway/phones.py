@@ -21,6 +21,7 @@ from gateway.errors import PhoneNumberError, PhoneTokenError, SettingsError
 
 DEFAULT_REGION = "ML"
 TEXT_MASK = "********"
+SEALED = "sealed:"  # the prefix of a text PhoneVault.seal encrypted
 
 _HASH_INFO = b"kuma phone lookup hash v1"
 _CRYPT_INFO = b"kuma phone encryption v1"
@@ -119,6 +120,24 @@ class PhoneVault:
     def encrypt(self, e164: str) -> str:
         """Return e164 encrypted (randomised, authenticated) as an ASCII token."""
         return self._fernet.encrypt(self._check(e164)).decode("ascii")
+
+    def seal(self, text: str) -> str:
+        """Return any text that may hold a phone number encrypted, for a Redis job argument."""
+        return SEALED + self._fernet.encrypt(text.encode("utf-8")).decode("ascii")
+
+    def unseal(self, sealed: str) -> str:
+        """Return the text `seal` encrypted (a text not sealed comes back as it is)."""
+        if not sealed.startswith(SEALED):
+            return sealed  # a job queued before texts were sealed
+        try:
+            return self._fernet.decrypt(sealed[len(SEALED):]).decode("utf-8")
+        except (InvalidToken, TypeError, ValueError):
+            raise PhoneTokenError("sealed text cannot be decrypted: corrupt, tampered or "
+                                  "encrypted with another GATEWAY_SECRET_KEY") from None
+
+    def text_digest(self, text: str) -> str:
+        """Return a keyed digest of `text`: to recognise it again without keeping it."""
+        return hmac.new(self._hash_key, text.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
     def decrypt(self, token: str) -> str:
         """Return the E.164 number inside token, or raise PhoneTokenError."""

@@ -19,9 +19,10 @@ from typing import Any, Callable
 
 from gateway import eventlog, keywords, metrics, phones
 from gateway.channels import registry
-from gateway.channels.base import InboundSms, UssdProvider, UssdRequest, UssdSessionEnded
+from gateway.channels.base import (InboundSms, OptOutNotice, UssdProvider, UssdRequest,
+                                   UssdSessionEnded)
 from gateway.engine import events as ev
-from gateway.engine import inputs
+from gateway.engine import gsm, inputs
 from gateway.engine.definition import Flow
 from gateway.engine.session import (Environment, Trigger, Turn, end, opt_in, opt_out, resume,
                                     show, start)
@@ -37,6 +38,7 @@ REPLIES_TTL = 3600  # a USSD session id is remembered this long: a late retry is
 INBOUND_SEEN_TTL = 3 * 24 * 3600   # longer than any provider keeps retrying a webhook
 INBOUND_SEEN_KEY = "kuma:inbound:{provider}:{message_id}"
 STAFF_JOB = "gateway.jobs.staff_sms"
+NOT_A_PREFIX = "\x00"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,7 +91,16 @@ class Runner:
             language = self.store.contact_prefs(phone_hash).get("language")
         except ChannelRequestError:
             language = None
-        return self.texts(language)[key]
+        return self.texts(language)[key] if language else self.in_both_languages(key)
+
+    def in_both_languages(self, key: str) -> str:
+        """Return one of the gateway's messages in French and Bambara, folded to GSM-7.
+
+        For when her language cannot be known (it lives in Redis, which may be down).
+        """
+        messages = self.services.messages
+        both = " / ".join(messages[lang][key] for lang in ("fr", "bm") if lang in messages)
+        return gsm.fold_to_gsm7(both)
 
     def flow_of(self, state: dict[str, Any]) -> Flow:
         """Return the exact flow version a session is pinned to."""
@@ -179,12 +190,13 @@ class Runner:
             turn, state, resumed_from = self._open_ussd(request, phone, phone_hash, snapshot)
         else:
             state = json.loads(snapshot.raw_state)
-            typed = self.ussd.new_input(state.get("_text"), request.text)
+            typed = self.ussd.new_input(self._previous_text(state, request.text), request.text)
             flow = self.flow_of(state)
             turn = show(flow, state, self.environment()) if typed is None \
                 else resume(flow, state, typed, self.environment())
             turn, state, records = self._carry_over(turn, state, f"ussd:{request.session_id}")
-        state["_text"] = request.text
+        # Her typed text is kept as its length and a keyed digest, never in clear in Redis.
+        state["_text"] = [len(request.text), self.services.vault.text_digest(request.text)]
         final = turn.reply.final
         reply = UssdReply(self.ussd.render(turn.reply.text, final),
                           state.get("step") or state.get("status"))
@@ -192,8 +204,9 @@ class Runner:
             records.append(self.record(state, turn.events))
         committed = self.turns.commit(UssdWrite(
             request.session_id, phone_hash, expected=snapshot.raw_state,
-            state=None if final else _dump(state), fingerprint=fingerprint, reply=reply.body,
-            answered=request.text, records=tuple(records), resumed_from=resumed_from,
+            state=None if final else _dump(_private(state)), fingerprint=fingerprint,
+            reply=reply.body, answered=request.text, records=tuple(records),
+            resumed_from=resumed_from,
             language=ev.first_value(turn.events, ev.LANGUAGE_CHOSEN, "language"),
             center=ev.first_value(turn.events, ev.CENTER_IDENTIFIED, "center"),
             opted_out=ev.has(turn.events, ev.OPTED_OUT)))
@@ -208,6 +221,20 @@ class Runner:
                      resumed_from)
         metrics.count_session_events(turn.events)
         return reply
+
+    def _previous_text(self, state: dict[str, Any], text: str) -> str | None:
+        """Return the `text` the session's last request sent, if this one starts with it.
+
+        The state keeps it as [length, digest]; a request that does not start with it gets
+        a text no request can extend (control characters never pass the door), which the
+        provider's `new_input` reads as "not an extension", as it would the text itself.
+        """
+        kept = state.get("_text")
+        if kept is None or isinstance(kept, str):  # a first request; a state from before
+            return kept
+        length, digest = kept
+        prefix = text[:length]
+        return prefix if self.services.vault.text_digest(prefix) == digest else NOT_A_PREFIX
 
     def _open_ussd(self, request: UssdRequest, phone: str, phone_hash: str,
                    snapshot: Any) -> tuple[Turn, dict[str, Any], str | None]:
@@ -242,6 +269,21 @@ class Runner:
         eventlog.append(self.services.redis, [self.record(state, turn.events)])
         eventlog.kick(self.services.redis, self.services.queue)
 
+    # --- opt-outs a provider reports -----------------------------------------------------
+
+    def handle_opt_out(self, notice: OptOutNotice) -> None:
+        """Opt out the number a provider says wants no more SMS, as a STOP would, unanswered."""
+        phone, phone_hash = self.identify(notice.phone)
+        turn, state = self._opt_out_without_session(phone, phone_hash)
+        with self.services.redis.pipeline(transaction=True) as pipe:
+            pipe.multi()
+            self.store.set_opted_out(phone_hash, True, pipe=pipe)
+            # No reply: the provider already stops our SMS to her.
+            eventlog.append(pipe, [self.record(state, turn.events)])
+            pipe.execute()
+        eventlog.kick(self.services.redis, self.services.queue)
+        log.info("opt-out of %s reported by %s", phones.mask(phone), notice.provider)
+
     # --- SMS ------------------------------------------------------------------------------
 
     def handle_sms(self, message: InboundSms) -> bool:
@@ -259,9 +301,10 @@ class Runner:
                 with self.services.redis.pipeline(transaction=True) as pipe:
                     pipe.multi()
                     pipe.set(seen_key, "1", ex=INBOUND_SEEN_TTL)
+                    # Sealed: the text holds the invited mother's number.
                     self.services.queue.enqueue_call(
                         STAFF_JOB, args=(message.provider, message.message_id, phone_hash,
-                                         message.text),
+                                         self.services.vault.seal(message.text)),
                         pipeline=pipe, description="staff visit command")
                     pipe.execute()
                 return True
@@ -276,7 +319,7 @@ class Runner:
                 if turn.reply.final:
                     self.store.delete("sms", phone_hash, pipe=pipe)
                 else:
-                    self.store.save("sms", phone_hash, state, pipe=pipe,
+                    self.store.save("sms", phone_hash, _private(state), pipe=pipe,
                                     expire_at=self._sms_expiry(state))
                 if state.get("status") == "opted_out":
                     self.store.set_opted_out(phone_hash, True, pipe=pipe)
@@ -365,6 +408,16 @@ def _identify(vault: Any, raw_phone: str) -> tuple[str, str]:
     except PhoneNumberError as error:
         raise ChannelRequestError(f"phone number: {error}") from None
     return phone, vault.hash(phone)
+
+
+def _private(state: dict[str, Any]) -> dict[str, Any]:
+    """Return `state` with phone numbers masked in its free-text answers, for Redis."""
+    answers = state.get("answers")
+    if not answers:
+        return state
+    return {**state, "answers": {step: phones.mask_numbers_in_text(value)
+                                 if isinstance(value, str) else value
+                                 for step, value in answers.items()}}
 
 
 def _dump(state: dict[str, Any]) -> str:

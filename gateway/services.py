@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 QUEUE_NAME = "kuma"
 FLOW_SOURCE_KEY = "kuma:flow-source:{version}"
 FLOW_SOURCE_TTL = 90 * 24 * 3600  # longer than any SMS session can live
+# What a Redis outage raises (refused, timed out, still loading its AOF): the web answers
+# them with 503 and Retry-After, so that providers retry instead of seeing a 500.
+OUTAGES: tuple[type[Exception], ...] = (redis.ConnectionError, redis.TimeoutError)
 
 
 class RedisFlowArchive:

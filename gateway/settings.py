@@ -94,8 +94,14 @@ class Settings:
         "AT_SENDER", "Africa's Talking sender ID or short code for outbound SMS.")
     at_webhook_token: str | None = _setting(
         "AT_WEBHOOK_TOKEN", "Secret token Africa's Talking passes as ?token= in callback URLs; "
-        "required with AT_USERNAME and AT_API_KEY.",
+        "required with AT_USERNAME and AT_API_KEY. Unset, AT's callbacks are refused (403), "
+        "except under `gateway serve` on a loopback address.",
         secret=True)
+    at_webhook_open_on_loopback: bool = _setting(
+        "AT_WEBHOOK_OPEN_ON_LOOPBACK", "Take Africa's Talking callbacks from this machine "
+        "without AT_WEBHOOK_TOKEN (set by `gateway serve` on a loopback address); otherwise "
+        "they are refused while the token is unset.", False, parse="bool",
+        default_text="false")
     at_api_base: str | None = _setting(
         "AT_API_BASE", "Base URL of Africa's Talking's API (for stand-ins in tests).")
     at_allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = _setting(

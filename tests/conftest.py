@@ -203,8 +203,10 @@ def db_session(db_sessionmaker: so.sessionmaker[so.Session]) -> Iterator[so.Sess
 def settings(tmp_path: Path, database_url: str, redis_url: str,
              redis_client: redis.Redis) -> Settings:
     """Settings for tests: this test's database and Redis, log outbox, a fixed secret."""
+    # AT callbacks without a token, from loopback, as under `gateway serve` on 127.0.0.1.
     return Settings(var_dir=tmp_path, database_url=database_url, redis_url=redis_url,
-                    secret_key="test-secret", sms_outbox="log")
+                    secret_key="test-secret", sms_outbox="log",
+                    at_webhook_open_on_loopback=True)
 
 
 # ---------------------------------------------------------------- provider stand-ins

@@ -147,3 +147,19 @@ def test_vault_refuses_an_empty_key():
 
 def test_vault_repr_hides_the_key(vault):
     assert "secret key" not in repr(vault)
+
+
+def test_a_sealed_text_hides_its_number_and_comes_back_whole():
+    vault = PhoneVault("test-secret")
+    sealed = vault.seal("VISITE 73100701")
+
+    assert "73100701" not in sealed and sealed.startswith("sealed:")
+    assert vault.unseal(sealed) == "VISITE 73100701"
+    assert vault.unseal("VISITE 73100701") == "VISITE 73100701"  # queued before sealing
+    with pytest.raises(PhoneTokenError):
+        PhoneVault("another-secret").unseal(sealed)
+
+
+def test_a_text_digest_is_keyed():
+    assert PhoneVault("a").text_digest("1*2") == PhoneVault("a").text_digest("1*2")
+    assert PhoneVault("a").text_digest("1*2") != PhoneVault("b").text_digest("1*2")

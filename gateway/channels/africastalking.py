@@ -23,7 +23,7 @@ from africastalking.SMS import SMSService
 
 from gateway.channels.base import (
     MAX_CODE, MAX_PHONE, MAX_REASON, MAX_SMS_TEXT, MAX_USSD_TEXT, DeliveryReport,
-    InboundSms, MessageStatus, SendResult, UssdRequest, UssdSessionEnded, Webhook,
+    InboundSms, MessageStatus, OptOutNotice, SendResult, UssdRequest, UssdSessionEnded, Webhook,
     WebhookRequest, int_field, mask_phone, status_field, text_field, time_field)
 from gateway.errors import (AuthenticationError, ChannelRequestError, RecipientOptedOutError,
                             ReplyError, SendError)
@@ -97,7 +97,7 @@ def parse_ussd(form: Mapping[str, str]) -> UssdRequest:
         network_code=text_field(form, "networkCode", required=False, max_length=MAX_CODE),
         # Empty on the dial that opens the session; some simulators leave it out.
         text=text_field(form, "text", required=False, allow_empty=True,
-                        max_length=MAX_USSD_TEXT) or "",
+                        max_length=MAX_USSD_TEXT, free_text=True) or "",
     )
 
 
@@ -108,7 +108,8 @@ def parse_sms(form: Mapping[str, str]) -> InboundSms:
         message_id=text_field(form, "id"),
         phone=text_field(form, "from", max_length=MAX_PHONE),
         to=text_field(form, "to", max_length=MAX_PHONE),
-        text=text_field(form, "text", allow_empty=True, max_length=MAX_SMS_TEXT),
+        text=text_field(form, "text", allow_empty=True, max_length=MAX_SMS_TEXT,
+                        free_text=True),
         received_at=time_field(form, "date"),
         link_id=text_field(form, "linkId", required=False),
     )
@@ -117,7 +118,8 @@ def parse_sms(form: Mapping[str, str]) -> InboundSms:
 def parse_delivery(form: Mapping[str, str]) -> DeliveryReport:
     """Parse a delivery report (id, status, phoneNumber, networkCode, failureReason, retryCount)."""
     int_field(form, "retryCount")
-    reason = text_field(form, "failureReason", required=False, max_length=MAX_REASON)
+    reason = text_field(form, "failureReason", required=False, max_length=MAX_REASON,
+                        free_text=True)
     opted_out = reason is not None and reason.strip().lower() in OPT_OUT_REASONS
     return DeliveryReport(
         provider=PROVIDER,
@@ -140,8 +142,15 @@ def parse_ussd_event(form: Mapping[str, str]) -> UssdSessionEnded:
         phone=text_field(form, "phoneNumber", max_length=MAX_PHONE),
         status=status,
         duration_ms=int_field(form, "durationInMillis"),
-        error=text_field(form, "errorMessage", required=False, max_length=MAX_REASON),
+        error=text_field(form, "errorMessage", required=False, max_length=MAX_REASON,
+                         free_text=True),
     )
+
+
+def parse_optout(form: Mapping[str, str]) -> OptOutNotice:
+    """Parse a bulk-SMS opt-out notification (senderId, phoneNumber)."""
+    text_field(form, "senderId", required=False, max_length=MAX_CODE)
+    return OptOutNotice(PROVIDER, text_field(form, "phoneNumber", max_length=MAX_PHONE))
 
 
 def authenticate(token: str | None, source_ip: str | None, *, expected_token: str | None,
@@ -378,7 +387,21 @@ WEBHOOKS = (
             "incoming SMS"),
     Webhook("delivery", "delivery", "delivery", parse_delivery, "Take an AT delivery report.",
             "SMS delivery reports"),
+    Webhook("optout", "optout", "opt_out", parse_optout,
+            "Take AT's notice that a number opted out of bulk SMS; opt the contact out.",
+            "bulk SMS opt-out notifications"),
 )
+
+
+NO_TOKEN = ("AT_WEBHOOK_TOKEN is not set: Africa's Talking callbacks are refused (403); set "
+            "it, then copy the callback URLs from `gateway webhooks urls`")
+
+
+def _is_loopback(address: str | None) -> bool:
+    try:
+        return ipaddress.ip_address((address or "").strip()).is_loopback
+    except ValueError:
+        return False
 
 
 class AfricasTalking:
@@ -404,16 +427,24 @@ class AfricasTalking:
                   for hook in WEBHOOKS)]
 
     def warning(self) -> str | None:
-        """Say so when AT's callbacks are not authenticated."""
+        """Say so when AT's callbacks are not authenticated, or refused for want of a token."""
         if self.settings.at_webhook_token:
             return None
-        return "AT_WEBHOOK_TOKEN is not set: Africa's Talking callbacks are not authenticated"
+        if self.settings.at_webhook_open_on_loopback:
+            return ("AT_WEBHOOK_TOKEN is not set: Africa's Talking callbacks from this machine "
+                    "are not authenticated")
+        return NO_TOKEN
 
     def authenticate(self, request: WebhookRequest) -> None:
         """Raise AuthenticationError unless the request has our token and comes from AT."""
+        settings = self.settings
+        if not settings.at_webhook_token and not (
+                settings.at_webhook_open_on_loopback and _is_loopback(request.remote_addr)):
+            log.warning("%s", NO_TOKEN)
+            raise AuthenticationError("AT_WEBHOOK_TOKEN is not set")
         authenticate(request.query.get("token"), request.remote_addr,
-                     expected_token=self.settings.at_webhook_token,
-                     allowed_networks=self.settings.at_allowed_networks)
+                     expected_token=settings.at_webhook_token,
+                     allowed_networks=settings.at_allowed_networks)
 
     def parse_ussd(self, form: Mapping[str, str]) -> UssdRequest:
         """Parse one USSD request."""

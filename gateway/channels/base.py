@@ -13,6 +13,7 @@ Phone numbers pass through as the provider gave them: normalising is gateway.pho
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -35,6 +36,13 @@ MAX_CODE = 40
 MAX_USSD_TEXT = 2000
 MAX_SMS_TEXT = 5000
 MAX_REASON = 500
+
+# Control characters (Unicode's Cc: C0, DEL, C1). PostgreSQL's text refuses NUL, and one
+# NUL once stopped all filing: an identifier holding any is refused at the door, free
+# text has them removed. Tabs and line breaks stay in free text: SMS may hold them, and
+# every store takes them.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROL_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,15 @@ class DeliveryReport:
     error_code: str | None
     failure_reason: str | None
     opted_out: bool
+    recipient: str | None = None  # the number it was sent to, when the report names it
+
+
+@dataclass(frozen=True)
+class OptOutNotice:
+    """A provider's word that a number wants no more SMS (AT's opt-out callback)."""
+
+    provider: str
+    phone: str
 
 
 @dataclass(frozen=True)
@@ -156,7 +173,7 @@ class Acknowledgement:
 
 OK = Acknowledgement("ok\n")
 
-WebhookKind = Literal["sms", "delivery", "ussd_ended"]
+WebhookKind = Literal["sms", "delivery", "ussd_ended", "opt_out"]
 
 
 @dataclass(frozen=True)
@@ -166,7 +183,8 @@ class Webhook:
     name: str
     path: str
     kind: WebhookKind
-    parse: Callable[[Mapping[str, str]], InboundSms | DeliveryReport | UssdSessionEnded]
+    parse: Callable[[Mapping[str, str]],
+                    InboundSms | DeliveryReport | UssdSessionEnded | OptOutNotice]
     doc: str
     label: str  # as `gateway serve` lists it, for whoever configures the provider
     answer: Acknowledgement = OK
@@ -230,8 +248,14 @@ def mask_phone(phone: str | None) -> str:
 
 
 def text_field(form: Mapping[str, str], name: str, *, required: bool = True,
-               allow_empty: bool = False, max_length: int = MAX_ID) -> str | None:
-    """Return form field `name` as a string, or raise ChannelRequestError naming it."""
+               allow_empty: bool = False, max_length: int = MAX_ID,
+               free_text: bool = False) -> str | None:
+    """Return form field `name` as a string, or raise ChannelRequestError naming it.
+
+    Every provider parser reads its fields here, so control characters meet one rule on
+    every endpoint: in an identifier (the default) they are a 400 naming the field; in
+    `free_text` (what a person typed, a provider's reason) they are removed.
+    """
     value = form.get(name)
     if value is None:
         if required:
@@ -241,11 +265,20 @@ def text_field(form: Mapping[str, str], name: str, *, required: bool = True,
         raise ChannelRequestError(f"field {name!r} must be text, not {type(value).__name__}")
     if len(value) > max_length:
         raise ChannelRequestError(f"field {name!r} is longer than {max_length} characters")
+    if free_text:
+        value = clean_text(value)
+    elif _CONTROL.search(value):
+        raise ChannelRequestError(f"field {name!r} holds a control character")
     if value.strip() == "" and not allow_empty:
         if required:
             raise ChannelRequestError(f"field {name!r} is empty")
         return None
     return value
+
+
+def clean_text(text: str) -> str:
+    """Remove control characters from free text, keeping tabs and line breaks."""
+    return _CONTROL_IN_TEXT.sub("", text)
 
 
 def int_field(form: Mapping[str, str], name: str) -> int | None:
@@ -264,7 +297,8 @@ def int_field(form: Mapping[str, str], name: str) -> int | None:
 
 def time_field(form: Mapping[str, str], name: str) -> datetime | None:
     """Return optional form field `name` as an aware UTC datetime, or raise naming it."""
-    value = text_field(form, name, required=False, max_length=40)
+    # Free text: a control character makes it unreadable (ignored), not the request a 400.
+    value = text_field(form, name, required=False, max_length=40, free_text=True)
     if value is None:
         return None
     try:

@@ -77,8 +77,10 @@ def parse_sms(form: Mapping[str, str]) -> InboundSms:
         message_id=_message_sid(form),
         phone=text_field(form, "From", max_length=MAX_PHONE),
         to=text_field(form, "To", max_length=MAX_PHONE),
-        # Body is present but empty for a media-only message.
-        text=text_field(form, "Body", allow_empty=True, max_length=MAX_SMS_TEXT),
+        # A media message may come with no Body at all (NumMedia=2, MediaUrl0=…): its
+        # text is empty, and she gets the re-prompt as for any unreadable answer.
+        text=text_field(form, "Body", required=False, allow_empty=True,
+                        max_length=MAX_SMS_TEXT, free_text=True) or "",
         received_at=None,
         link_id=None,
     )
@@ -91,7 +93,8 @@ def parse_status(form: Mapping[str, str]) -> DeliveryReport:
         error_code = error_code.strip()
         if not error_code.isdigit():
             raise ChannelRequestError(f"field 'ErrorCode' must be a number, not {error_code!r}")
-    reason = text_field(form, "ErrorMessage", required=False, max_length=MAX_REASON)
+    reason = text_field(form, "ErrorMessage", required=False, max_length=MAX_REASON,
+                        free_text=True)
     return DeliveryReport(
         provider=PROVIDER,
         message_id=_message_sid(form),
@@ -99,6 +102,9 @@ def parse_status(form: Mapping[str, str]) -> DeliveryReport:
         error_code=error_code,
         failure_reason=reason or ERROR_REASONS.get(error_code or ""),
         opted_out=error_code == OPT_OUT_CODE,
+        # Only an opt-out needs the number: it is opted out even if the message is unknown.
+        recipient=(text_field(form, "To", required=False, max_length=MAX_PHONE)
+                   if error_code == OPT_OUT_CODE else None),
     )
 
 
@@ -269,8 +275,9 @@ class Twilio:
         headers = request.headers
         url = public_url(request.url, headers, trust_forwarded=settings.twilio_trust_forwarded,
                          public_base=settings.public_url)
-        form = request.form
-        check_signature(settings.twilio_auth_token, url, {key: form[key] for key in form},
+        # The form as it came, every value of a repeated key: the SDK's validator signs
+        # them all (it reads a MultiDict's getlist).
+        check_signature(settings.twilio_auth_token, url, request.form,
                         headers.get("X-Twilio-Signature"),
                         settings_header=headers.get("X-Twilio-Webhooks-Signature-Settings"))
 

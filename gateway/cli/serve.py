@@ -13,6 +13,7 @@ outside serve, each role refuses to start without GATEWAY_SECRET_KEY.
 from __future__ import annotations
 
 import errno
+import ipaddress
 import logging
 import os
 import signal
@@ -72,6 +73,10 @@ def serve(host: str, port: int, show_urls: bool) -> None:
     from gateway.center_import import refresh_directory
 
     settings = _settings()
+    if not settings.at_webhook_token and _is_loopback(host):
+        # One machine, reached only from itself: AT's callbacks may come without a token
+        # (the banner warns). Any other address needs AT_WEBHOOK_TOKEN.
+        settings = settings.replace(at_webhook_open_on_loopback=True)
     try:
         db.upgrade(settings.database_url)
     except Exception as error:  # alembic and drivers raise many kinds; name it and stop
@@ -94,6 +99,8 @@ def serve(host: str, port: int, show_urls: bool) -> None:
         signal.signal(signum, lambda *_: stop.set())
     # The key serve read or generated is handed down: every part must hash phones alike.
     env = {**os.environ, "GATEWAY_SECRET_KEY": settings.secret_key}
+    if settings.at_webhook_open_on_loopback:
+        env["AT_WEBHOOK_OPEN_ON_LOOPBACK"] = "true"
     children = {"web": _spawn(_web_command(listener.fileno()), env, listener.fileno())}
     listener.close()  # the web server holds it now
     children |= {role: _spawn(_role_command(role), env) for role in ROLES}
@@ -121,6 +128,13 @@ def _listen_problem(host: str, port: int, error: OSError) -> str:
         return (f"cannot listen on {host}:{port}: Port {port} is in use by another program; "
                 "stop it or choose another with --port")
     return f"cannot listen on {host}:{port}: {error.strerror or error}"
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def _url_host(host: str) -> str:

@@ -112,7 +112,7 @@ class UssdEndpoint:
         try:
             text = self.runner.message_for(ussd.phone, message)
         except Exception:  # noqa: BLE001 - her language is in Redis, which may be the fault
-            text = self.runner.texts(None)[message]
+            text = self.runner.in_both_languages(message)
         return HttpAnswer(200, self.provider.render(text, True), session=ussd.session_id)
 
     def refused(self, status: int, reason: str, session: str = "-") -> HttpAnswer:

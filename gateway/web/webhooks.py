@@ -15,20 +15,24 @@ import logging
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 from flask import Blueprint, Response, g, request
+from werkzeug.wsgi import get_host
 
 from gateway import metrics
 from gateway.channels import registry
-from gateway.channels.base import (DeliveryReport, InboundSms, UssdSessionEnded, Webhook,
-                                   WebhookRequest)
+from gateway.channels.base import (DeliveryReport, InboundSms, OptOutNotice, UssdSessionEnded,
+                                   Webhook, WebhookRequest)
 from gateway.errors import ChannelRequestError, EngineUsageError, SessionBusyError
+from gateway.services import OUTAGES
 from gateway.web import context
 
 log = logging.getLogger(__name__)
 
 blueprint = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 DELIVERY_JOB = "gateway.jobs.record_delivery"
+OUTAGE_RETRY_AFTER = 5  # seconds: long enough for a Redis restart to load its data
 
 
 @blueprint.before_request
@@ -62,10 +66,36 @@ def _busy(error: SessionBusyError) -> Response:
                     headers={"Retry-After": "1"})
 
 
+def _outage(error: Exception) -> Response:
+    # The providers retry a 503; a 500 would look like our bug, and Retry-After paces them.
+    log.error("webhook %s: Redis is unavailable: %s", request.path, error)
+    metrics.FAILURES.labels(kind="webhook_outage").inc()
+    return Response("unavailable, retry\n", status=503, mimetype="text/plain",
+                    headers={"Retry-After": str(OUTAGE_RETRY_AFTER)})
+
+
+for _outage_error in OUTAGES:
+    blueprint.register_error_handler(_outage_error, _outage)
+
+
 def _webhook_request() -> WebhookRequest:
     return WebhookRequest(query=request.args, remote_addr=request.remote_addr,
                           form=lambda: request.form, headers=lambda: request.headers,
-                          url=lambda: request.url)
+                          url=lambda: requested_url(request.environ))
+
+
+def requested_url(environ: dict[str, Any]) -> str:
+    """Return the URL as the client wrote it, escapes kept: what Twilio signed.
+
+    Flask's `request.url` decodes `%2F` in the query (`?src=sms%2Fkuma`), which breaks a
+    correct signature; the WSGI server's raw request line and QUERY_STRING do not.
+    """
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if not raw or not raw.startswith("/"):
+        raw = quote(environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""))
+        query = environ.get("QUERY_STRING", "")
+        raw += f"?{query}" if query else ""
+    return f"{environ.get('wsgi.url_scheme', 'http')}://{get_host(environ)}{raw}"
 
 
 def _view(provider_name: str, webhook: Webhook) -> Callable[[], Response]:
@@ -97,6 +127,10 @@ def _end_ussd_session(notice: UssdSessionEnded) -> None:
 
 
 def _queue_delivery(report: DeliveryReport) -> None:
+    if report.opted_out and report.recipient:
+        # As courier does: the number named opts out, whether or not we know the message
+        # (Twilio 21610 for a message sent before Kuma, or by another system).
+        context.runner().handle_opt_out(OptOutNotice(report.provider, report.recipient))
     queue = context.services().queue
     queue.enqueue_call(DELIVERY_JOB, args=(report.provider, report.message_id,
                                            str(report.status), report.error_code,
@@ -104,7 +138,12 @@ def _queue_delivery(report: DeliveryReport) -> None:
                        description="record delivery report")
 
 
+def _opt_out(notice: OptOutNotice) -> None:
+    context.runner().handle_opt_out(notice)
+
+
 _HANDLERS: dict[str, Callable[[Any], None]] = {
+    "opt_out": _opt_out,
     "sms": _handle_sms,
     "delivery": _queue_delivery,
     "ussd_ended": _end_ussd_session,

@@ -19,7 +19,7 @@ def test_every_route_a_provider_declares_is_served():
               if "POST" in (rule.methods or ())}
     declared = {(f"/webhooks/{name}/{hook.path}", f"webhooks.{name}_{hook.name}")
                 for name, provider in registry.PROVIDERS.items() for hook in provider.webhooks}
-    assert len(declared) == 5 and declared <= served
+    assert len(declared) == 6 and declared <= served
 
 
 def test_the_ussd_aggregator_is_the_provider_that_speaks_ussd(settings):

@@ -32,7 +32,6 @@ SMS_ERRORS = [
     ("no message id at all", {k: v for k, v in SMS.items() if k not in ("MessageSid", "SmsSid")},
      "'MessageSid' is missing"),
     ("missing From", {k: v for k, v in SMS.items() if k != "From"}, "'From' is missing"),
-    ("missing Body", {k: v for k, v in SMS.items() if k != "Body"}, "'Body' is missing"),
     ("over-long From", {**SMS, "From": "+" + "1" * 60}, "'From' is longer than"),
 ]
 
@@ -56,7 +55,9 @@ STATUS = {"MessageSid": SID, "SmsSid": SID, "MessageStatus": "delivered", "SmsSt
 
 
 def report(status, code=None, reason=None, opted_out=False):
-    return DeliveryReport("twilio", SID, status, code, reason, opted_out)
+    # An opt-out names its number (`To`): it opts out even for a message Kuma never sent.
+    return DeliveryReport("twilio", SID, status, code, reason, opted_out,
+                          PHONE if opted_out else None)
 
 
 STATUS_CASES = [

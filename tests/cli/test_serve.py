@@ -142,6 +142,9 @@ def test_serve_starts_on_embedded_defaults_and_stops_everything(tmp_path: Path) 
         assert later_job.get_status() == "finished"
         assert later_job.return_value() == 6  # centres copied to the directory
         client.close()
+        # On loopback with no AT_WEBHOOK_TOKEN, AT's callbacks are taken (with a warning).
+        status, screen = post_ussd(f"http://127.0.0.1:{port}/webhooks/africastalking/ussd")
+        assert status == 200 and screen.startswith("CON "), screen
         children = descendants(process.pid)
 
         process.send_signal(signal.SIGTERM)
@@ -152,6 +155,7 @@ def test_serve_starts_on_embedded_defaults_and_stops_everything(tmp_path: Path) 
     assert f"http://127.0.0.1:{port}/webhooks/africastalking/ussd" in output
     assert f"http://127.0.0.1:{port}/webhooks/twilio/sms" in output
     assert "6 centre(s)" in output
+    assert "callbacks from this machine are not authenticated" in output
     assert len(children) >= 3  # worker, scheduler, RQ's scheduler below the worker
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and any(alive(pid) for pid in children | {redis_pid}):

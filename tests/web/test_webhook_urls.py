@@ -29,7 +29,8 @@ def printed_urls(settings) -> dict[str, str]:
 def test_every_printed_url_carries_the_whole_token(settings):
     urls = printed_urls(settings)
     assert set(urls) == {"africastalking/ussd", "africastalking/ussd/events",
-                         "africastalking/sms", "africastalking/delivery", "twilio/sms",
+                         "africastalking/sms", "africastalking/delivery",
+                         "africastalking/optout", "twilio/sms",
                          "twilio/status"}
     for path, url in urls.items():
         if path.startswith("africastalking/"):
