@@ -38,7 +38,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.config.update(MAX_CONTENT_LENGTH=64 * 1024)
     services = services or Services.build(settings)
     runner = Runner(services)
-    context.init_app(app, services, runner, registry.build(settings))
+    context.init_app(app, services, runner, registry.build(settings),
+                     registry.build_voice(settings))
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     # The USSD webhook is answered beneath Flask: see gateway.web.ussd.

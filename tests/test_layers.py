@@ -58,7 +58,7 @@ ROOMS = (
     Room("keywords", ("gateway.keywords",), ("gateway.engine",), WEB | STORAGE),
     Room("channels", ("gateway.channels",),
          ("gateway.errors", "gateway.phones", "gateway.statuses", "gateway.settings",
-          "gateway.logmask"), WEB | STORAGE),
+          "gateway.logmask", "gateway.engine.voice"), WEB | STORAGE),
     Room("models", ("gateway.models", "gateway.db"), ("gateway.statuses", "gateway.errors"),
          WEB | frozenset({"redis", "rq"})),
     Room("session store", ("gateway.session_store", "gateway.redis_connection"),

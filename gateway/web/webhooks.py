@@ -20,8 +20,8 @@ from flask import Blueprint, Response, g, request
 
 from gateway import metrics
 from gateway.channels import registry
-from gateway.channels.base import (DeliveryReport, InboundSms, UssdSessionEnded, Webhook,
-                                   WebhookRequest)
+from gateway.channels.base import (Acknowledgement, CallEvent, DeliveryReport, InboundSms,
+                                   UssdSessionEnded, VoiceProvider, Webhook, WebhookRequest)
 from gateway.errors import ChannelRequestError, EngineUsageError, SessionBusyError
 from gateway.web import context
 
@@ -81,6 +81,21 @@ def _view(provider_name: str, webhook: Webhook) -> Callable[[], Response]:
     return view
 
 
+def _voice_view(provider_name: str, webhook: Webhook) -> Callable[[], Response]:
+    """Return the view of a voice route: its answer is the provider's rendering of the reply."""
+    take = _VOICE_HANDLERS[webhook.kind]
+
+    def view() -> Response:
+        provider = context.voice_providers()[provider_name]
+        provider.authenticate(_webhook_request())
+        event = provider.parse_call(_with_turn(request.form))
+        answer = take(provider, event) or webhook.answer
+        return Response(answer.body, mimetype=answer.content_type)
+
+    view.__doc__ = webhook.doc
+    return view
+
+
 def _handle_sms(message: InboundSms) -> None:
     try:
         context.runner().handle_sms(message)
@@ -104,6 +119,29 @@ def _queue_delivery(report: DeliveryReport) -> None:
                        description="record delivery report")
 
 
+def _with_turn(form: Any) -> dict[str, str]:
+    """Return the posted form with the action URL's `turn` (Kuma's, in the query) added."""
+    fields = {key: form.get(key) for key in form}
+    if "turn" in request.args:
+        fields["turn"] = request.args.get("turn", "")
+    return fields
+
+
+def _answer_call(provider: VoiceProvider, event: CallEvent) -> Acknowledgement:
+    g.session = event.call_id
+    return provider.render_call(context.runner().handle_call(event))
+
+
+def _call_ended(provider: VoiceProvider, event: CallEvent) -> None:
+    g.session = event.call_id
+    context.runner().handle_call(event)
+
+
+_VOICE_HANDLERS: dict[str, Callable[[VoiceProvider, CallEvent], Acknowledgement | None]] = {
+    "voice": _answer_call,
+    "call_status": _call_ended,
+}
+
 _HANDLERS: dict[str, Callable[[Any], None]] = {
     "sms": _handle_sms,
     "delivery": _queue_delivery,
@@ -114,3 +152,8 @@ for _name, _provider in registry.PROVIDERS.items():
     for _webhook in _provider.webhooks:
         blueprint.add_url_rule(f"/{_name}/{_webhook.path}", endpoint=f"{_name}_{_webhook.name}",
                                view_func=_view(_name, _webhook), methods=["POST"])
+
+for _name, _voice in registry.VOICE_PROVIDERS.items():
+    for _webhook in _voice.webhooks:
+        blueprint.add_url_rule(f"/{_name}/{_webhook.path}", endpoint=f"{_name}_{_webhook.name}",
+                               view_func=_voice_view(_name, _webhook), methods=["POST"])
