@@ -159,8 +159,9 @@ class VoiceTurns:
         if self.services.redis.set(seen, "1", nx=True, ex=CALLED_BACK_TTL):
             # Her number travels encrypted: RQ keeps a job's arguments in Redis.
             self.services.queue.enqueue_call(
-                CALL_BACK_JOB, args=(event.provider, self.services.vault.encrypt(phone),
-                                     phone_hash), description="call back a mother who called")
+                CALL_BACK_JOB, args=(event.provider, event.call_id,
+                                     self.services.vault.encrypt(phone), phone_hash),
+                description="call back a mother who called")
             log.info("voice call=%s from a mother: rejected, call back queued", event.call_id)
         return CallReply((), None, None, reject=True)
 
