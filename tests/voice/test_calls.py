@@ -177,3 +177,29 @@ def test_a_mother_who_calls_is_rejected_for_free_and_called_back(client, service
     back = Call(client, row.provider_call_id)   # AT connects the call back
     heard = back.connect()
     assert heard.plays[0].endswith("/maternal_care/fr/language.wav")
+
+
+def test_voice_answers_are_scored_apart_with_channel_voice(client, services, drain, settings,
+                                                          monkeypatch):
+    from click.testing import CliRunner
+    import json
+
+    from gateway.cli import main
+
+    Call(client, "ATVId_score").answer(FR_KEYS)
+    drain()
+    for env, value in (("DATABASE_URL", settings.database_url), ("REDIS_URL", settings.redis_url),
+                       ("GATEWAY_SECRET_KEY", settings.secret_key),
+                       ("KUMA_VAR_DIR", str(settings.var_dir)),
+                       ("FLOWS_DIR", str(settings.flows_dir))):
+        monkeypatch.setenv(env, value)
+
+    def overall(channel: str) -> list[dict]:
+        result = CliRunner().invoke(main, ["report", "scores", "--channel", channel,
+                                           "--min-respondents", "1", "--format", "json"])
+        assert result.exit_code == 0, result.output
+        return [r for r in json.loads(result.output) if r["dimension"] == "overall"]
+
+    voice, = overall("voice")
+    assert (voice["center"], voice["respondents"], voice["suppressed"]) == ("07", 1, False)
+    assert overall("ussd") == []
