@@ -172,9 +172,15 @@ def test_a_call_refused_by_at_is_a_send_error_saying_whether_to_retry(
     assert "76123456" not in str(raised.value)
 
 
-def test_the_printed_callback_carries_the_token_and_a_warning_without_a_number(settings):
+def test_the_printed_callback_carries_the_token_masked_unless_asked(settings):
     provider = AfricasTalkingVoice(settings.replace(at_webhook_token="a+b"))
     assert provider.callbacks("https://k.example", masked=False) == [
         ("voice callback (the number's callback URL)",
          "https://k.example/webhooks/africastalking/voice?token=a%2Bb")]
-    assert "AT_VOICE_NUMBER" in provider.warning()
+    assert provider.callbacks("https://k.example")[0][1].endswith("?token=***")
+    assert provider.warning() is None
+
+
+def test_a_voice_number_without_a_webhook_token_is_warned_about(settings):
+    provider = AfricasTalkingVoice(settings.replace(at_voice_number=OURS))
+    assert "AT_WEBHOOK_TOKEN is not set" in provider.warning()
