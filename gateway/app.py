@@ -12,7 +12,7 @@ from gateway.channels import registry
 from gateway.runner import Runner
 from gateway.services import Services
 from gateway.settings import Settings, require_secret_key
-from gateway.web import api, context, dashboard, health, pdsa_api, webhooks
+from gateway.web import api, context, dashboard, health, media, pdsa_api, webhooks
 from gateway.web.ussd import UssdEndpoint
 
 log = logging.getLogger(__name__)
@@ -23,6 +23,7 @@ BLUEPRINTS = (
     api.blueprint,
     pdsa_api.blueprint,
     dashboard.blueprint,
+    media.blueprint,
 )
 
 
@@ -40,7 +41,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     providers = registry.build(settings)
     for warning in filter(None, (provider.warning() for provider in providers.values())):
         log.warning("%s", warning)  # the settings check at start: what is unsafe or refused
-    context.init_app(app, services, runner, providers)
+    context.init_app(app, services, runner, providers, registry.build_voice(settings))
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     # The USSD webhook is answered beneath Flask: see gateway.web.ussd.

@@ -19,8 +19,8 @@ from typing import Any, Callable
 
 from gateway import eventlog, keywords, metrics, phones
 from gateway.channels import registry
-from gateway.channels.base import (InboundSms, OptOutNotice, UssdProvider, UssdRequest,
-                                   UssdSessionEnded)
+from gateway.channels.base import (CallEvent, CallReply, InboundSms, OptOutNotice, UssdProvider,
+                                   UssdRequest, UssdSessionEnded)
 from gateway.engine import events as ev
 from gateway.engine import gsm, inputs
 from gateway.engine.definition import Flow
@@ -30,6 +30,7 @@ from gateway.errors import (ChannelRequestError, EngineUsageError, PhoneNumberEr
                             SessionBusyError)
 from gateway.services import Services
 from gateway.session_store import Outcome, UssdLifetimes, UssdSnapshot, UssdTurns, UssdWrite
+from gateway.voice_turn import VoiceTurns
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class Runner:
             replies=REPLIES_TTL, dropped=max(settings.ussd_resume_window, 1)))
         self.ussd = ussd or registry.ussd_provider(services.settings)
         self.clock = clock
+        self.calls = VoiceTurns(self)
 
     # --- shared ---------------------------------------------------------------------------
 
@@ -283,6 +285,12 @@ class Runner:
             pipe.execute()
         eventlog.kick(self.services.redis, self.services.queue)
         log.info("opt-out of %s reported by %s", phones.mask(phone), notice.provider)
+
+    # --- voice ----------------------------------------------------------------------------
+
+    def handle_call(self, event: CallEvent) -> CallReply:
+        """Answer one callback of a call (gateway.voice_turn does the work)."""
+        return self.calls.handle(event)
 
     # --- SMS ------------------------------------------------------------------------------
 

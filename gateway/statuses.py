@@ -34,6 +34,29 @@ class MessageStatus(enum.StrEnum):
     LOGGED = "logged"
 
 
+class CallOutcome(enum.StrEnum):
+    """How a call ended, from the provider's end-of-call notification."""
+
+    COMPLETED = "completed"
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    FAILED = "failed"
+    REJECTED = "rejected"
+
+
+class CallStatus(enum.StrEnum):
+    """Where an outbound call stands, from queued to its outcome."""
+
+    QUEUED = "queued"
+    RINGING = "ringing"
+    ANSWERED = "answered"
+    COMPLETED = "completed"
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    FAILED = "failed"
+    REJECTED = "rejected"
+
+
 class MessagePurpose(enum.StrEnum):
     """Why an outbound SMS was written."""
 

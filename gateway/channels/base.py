@@ -1,7 +1,8 @@
 """Normalised values every provider module produces, the protocol each one implements,
 and helpers they share.
 
-A provider module (africastalking.py, twilio.py) owns its whole protocol, as courier's
+A provider module (africastalking.py, twilio.py, and for calls africastalking_voice.py and
+twilio_voice.py) owns its whole protocol, as courier's
 handlers do: its `WEBHOOKS` (routes, each with its parser and its answer), how a request
 is authenticated, its status tables, sending (`sender`), and for a USSD aggregator the
 rendering of a screen and the rules of its `text` field (`UssdProvider`). The web layer,
@@ -22,9 +23,10 @@ from decimal import Decimal
 from typing import Literal, Protocol
 
 from gateway import phones
+from gateway.engine.voice import KeySpec
 from gateway.errors import ChannelRequestError
 # One enum for the whole gateway (the models store it); re-exported for channel users.
-from gateway.statuses import MessageStatus
+from gateway.statuses import CallOutcome, MessageStatus
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +104,47 @@ class UssdSessionEnded:
 
 
 @dataclass(frozen=True)
+class CallEvent:
+    """A provider's callback about a call, normalised."""
+
+    provider: str
+    call_id: str                 # the provider's call/session id
+    phone: str                   # the mother's number as the provider gave it
+    direction: Literal["inbound", "outbound"]
+    active: bool                 # False: the end-of-call notification
+    keys: str | None             # what she pressed for the last prompt; None: the call has
+                                 # just connected (no prompt yet); "": the prompt timed out
+    turn: int | None             # the turn counter Kuma put in the action URL (?turn=N), if any;
+                                 # the web layer adds the query's `turn` to the parsed form
+    outcome: CallOutcome | None  # when ended: completed, no_answer, busy, failed, rejected
+    duration_s: int | None
+    cost: Decimal | None
+    currency: str | None
+
+
+@dataclass(frozen=True)
+class VoiceSegment:
+    """One thing she hears: a recording to play, or its text read aloud."""
+
+    url: str | None              # a recording to Play (absolute URL under PUBLIC_URL/media/…)
+    text: str                    # what it says; read aloud (Say) when url is None
+    language: str                # fr | bm (Say only for languages the flow lets be read aloud)
+
+
+@dataclass(frozen=True)
+class CallReply:
+    """What Kuma answers a call's callback: what to play, and which keys to wait for."""
+
+    segments: tuple[VoiceSegment, ...]
+    keys: KeySpec | None         # None: hang up after playing
+    action_url: str | None       # where the provider posts the keys (carries ?turn=N)
+    reject: bool = False         # an inbound call refused before it is answered (free for her)
+
+
+HANGUP = CallReply((), None, None)
+
+
+@dataclass(frozen=True)
 class SendResult:
     """What the provider said when it accepted an SMS."""
 
@@ -173,7 +216,9 @@ class Acknowledgement:
 
 OK = Acknowledgement("ok\n")
 
-WebhookKind = Literal["sms", "delivery", "ussd_ended", "opt_out"]
+# "voice": a call's webhook, answered with render_call(runner.handle_call(event));
+# "call_status": the end-of-call notification on a route of its own, answered OK.
+WebhookKind = Literal["sms", "delivery", "ussd_ended", "opt_out", "voice", "call_status"]
 
 
 @dataclass(frozen=True)
@@ -184,7 +229,7 @@ class Webhook:
     path: str
     kind: WebhookKind
     parse: Callable[[Mapping[str, str]],
-                    InboundSms | DeliveryReport | UssdSessionEnded | OptOutNotice]
+                    InboundSms | DeliveryReport | UssdSessionEnded | OptOutNotice | CallEvent]
     doc: str
     label: str  # as `gateway serve` lists it, for whoever configures the provider
     answer: Acknowledgement = OK
@@ -239,6 +284,42 @@ class UssdProvider(Provider, Protocol):
 
     def render(self, text: str, final: bool) -> str:
         """Return the response body of a screen; raise ReplyError if it does not fit."""
+        ...  # pragma: no cover
+
+
+class VoiceProvider(Protocol):
+    """Calls through one provider: its routes (kinds "voice", "call_status"), XML, placing calls.
+
+    Listed in `registry.VOICE_PROVIDERS`, apart from the SMS providers: a voice provider
+    sends no SMS. Its routes are POST /webhooks/<name>/<path> like the others'.
+    """
+
+    name: str
+    title: str
+    webhooks: tuple[Webhook, ...]
+
+    def callbacks(self, base: str, *, masked: bool = True) -> list[tuple[str, str]]:
+        """Return (label, URL) of every callback to configure, secrets masked unless not."""
+        ...  # pragma: no cover
+
+    def warning(self) -> str | None:
+        """Return what is unsafe in this configuration, for `gateway serve` to say."""
+        ...  # pragma: no cover
+
+    def authenticate(self, request: WebhookRequest) -> None:
+        """Raise AuthenticationError unless the request is the provider's."""
+        ...  # pragma: no cover
+
+    def parse_call(self, form: Mapping[str, str]) -> CallEvent:
+        """Parse one call callback, or raise ChannelRequestError naming the field."""
+        ...  # pragma: no cover
+
+    def render_call(self, reply: CallReply) -> Acknowledgement:
+        """Return the provider's answer to a call callback (AT voice XML, TwiML)."""
+        ...  # pragma: no cover
+
+    def place_call(self, to_e164: str, *, answer_url: str, status_url: str) -> str:
+        """Place a call through the provider's SDK; return its call id, or raise SendError."""
         ...  # pragma: no cover
 
 

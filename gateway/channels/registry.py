@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from gateway.channels import africastalking, twilio
-from gateway.channels.base import LogSender, Provider, SmsSender, UssdProvider
+from gateway.channels import africastalking, africastalking_voice, twilio
+from gateway.channels.base import LogSender, Provider, SmsSender, UssdProvider, VoiceProvider
 from gateway.settings import Settings
 
 PROVIDERS: dict[str, type] = {
     africastalking.PROVIDER: africastalking.AfricasTalking,
     twilio.PROVIDER: twilio.Twilio,
+}
+
+# Calls, by the provider's name (their routes share the SMS provider's /webhooks/<name>/).
+VOICE_PROVIDERS: dict[str, type] = {
+    africastalking_voice.PROVIDER: africastalking_voice.AfricasTalkingVoice,
 }
 
 
@@ -36,3 +41,13 @@ def cost_per_segment(name: str) -> tuple[str, Decimal] | None:
     """Return a provider's (currency, price) per segment, for estimates; None if unknown."""
     provider = PROVIDERS.get(name)
     return getattr(provider, "cost_per_segment", None)
+
+
+def build_voice(settings: Settings) -> dict[str, VoiceProvider]:
+    """Return every voice provider, configured, by name."""
+    return {name: provider(settings) for name, provider in VOICE_PROVIDERS.items()}
+
+
+def voice_provider(settings: Settings, name: str) -> VoiceProvider:
+    """Return voice provider `name`, configured; KeyError if there is none by that name."""
+    return VOICE_PROVIDERS[name](settings)

@@ -35,7 +35,7 @@ def echo_callbacks(settings: Settings, base: str, *, masked: bool, indent: str =
     """Print every provider's callbacks, then what is unsafe in their configuration."""
     from gateway.channels import registry
 
-    providers = registry.build(settings).values()
+    providers = [*registry.build(settings).values(), *registry.build_voice(settings).values()]
     for provider in providers:
         click.echo(f"{indent}{provider.title}:")
         for label, url in provider.callbacks(base, masked=masked):

@@ -2,7 +2,9 @@
 
 Each provider's routes are its own (`Provider.webhooks`, listed by
 gateway.channels.registry): this module turns each into a view that authenticates with
-the provider, parses with the route's parser and hands the value on by its kind.
+the provider, parses with the route's parser and hands the value on by its kind. A voice
+provider's routes (`registry.VOICE_PROVIDERS`) are answered with the provider's rendering
+of the runner's `CallReply` (kind `voice`) or acknowledged (kind `call_status`).
 
 Bad input is the provider's (or an attacker's) problem, never ours: it gets a logged 4xx
 with the reason, and changes nothing. Only Redis is touched here; SQL is the worker's job.
@@ -22,8 +24,9 @@ from werkzeug.wsgi import get_host
 
 from gateway import metrics
 from gateway.channels import registry
-from gateway.channels.base import (DeliveryReport, InboundSms, OptOutNotice, UssdSessionEnded,
-                                   Webhook, WebhookRequest)
+from gateway.channels.base import (Acknowledgement, CallEvent, DeliveryReport, InboundSms,
+                                   OptOutNotice, UssdSessionEnded, VoiceProvider, Webhook,
+                                   WebhookRequest)
 from gateway.errors import ChannelRequestError, EngineUsageError, SessionBusyError
 from gateway.services import OUTAGES
 from gateway.web import context
@@ -111,6 +114,21 @@ def _view(provider_name: str, webhook: Webhook) -> Callable[[], Response]:
     return view
 
 
+def _voice_view(provider_name: str, webhook: Webhook) -> Callable[[], Response]:
+    """Return the view of a voice route: its answer is the provider's rendering of the reply."""
+    take = _VOICE_HANDLERS[webhook.kind]
+
+    def view() -> Response:
+        provider = context.voice_providers()[provider_name]
+        provider.authenticate(_webhook_request())
+        event = provider.parse_call(_with_turn(request.form))
+        answer = take(provider, event) or webhook.answer
+        return Response(answer.body, mimetype=answer.content_type)
+
+    view.__doc__ = webhook.doc
+    return view
+
+
 def _handle_sms(message: InboundSms) -> None:
     try:
         context.runner().handle_sms(message)
@@ -142,6 +160,29 @@ def _opt_out(notice: OptOutNotice) -> None:
     context.runner().handle_opt_out(notice)
 
 
+def _with_turn(form: Any) -> dict[str, str]:
+    """Return the posted form with the action URL's `turn` (Kuma's, in the query) added."""
+    fields = {key: form.get(key) for key in form}
+    if "turn" in request.args:
+        fields["turn"] = request.args.get("turn", "")
+    return fields
+
+
+def _answer_call(provider: VoiceProvider, event: CallEvent) -> Acknowledgement:
+    g.session = event.call_id
+    return provider.render_call(context.runner().handle_call(event))
+
+
+def _call_ended(provider: VoiceProvider, event: CallEvent) -> None:
+    g.session = event.call_id
+    context.runner().handle_call(event)
+
+
+_VOICE_HANDLERS: dict[str, Callable[[VoiceProvider, CallEvent], Acknowledgement | None]] = {
+    "voice": _answer_call,
+    "call_status": _call_ended,
+}
+
 _HANDLERS: dict[str, Callable[[Any], None]] = {
     "opt_out": _opt_out,
     "sms": _handle_sms,
@@ -153,3 +194,8 @@ for _name, _provider in registry.PROVIDERS.items():
     for _webhook in _provider.webhooks:
         blueprint.add_url_rule(f"/{_name}/{_webhook.path}", endpoint=f"{_name}_{_webhook.name}",
                                view_func=_view(_name, _webhook), methods=["POST"])
+
+for _name, _voice in registry.VOICE_PROVIDERS.items():
+    for _webhook in _voice.webhooks:
+        blueprint.add_url_rule(f"/{_name}/{_webhook.path}", endpoint=f"{_name}_{_webhook.name}",
+                               view_func=_voice_view(_name, _webhook), methods=["POST"])

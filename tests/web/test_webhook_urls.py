@@ -30,7 +30,7 @@ def test_every_printed_url_carries_the_whole_token(settings):
     urls = printed_urls(settings)
     assert set(urls) == {"africastalking/ussd", "africastalking/ussd/events",
                          "africastalking/sms", "africastalking/delivery",
-                         "africastalking/optout", "twilio/sms",
+                         "africastalking/optout", "twilio/sms", "africastalking/voice",
                          "twilio/status"}
     for path, url in urls.items():
         if path.startswith("africastalking/"):
