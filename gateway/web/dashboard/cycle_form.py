@@ -46,6 +46,7 @@ MESSAGES = [
 ]
 CHOOSE = N_("Choose one of the options.")
 CONTROL = {chr(c) for c in range(32)} - {"\n", "\r", "\t"}
+REQUIRED = ("title", "started_on")  # in every form: a cycle cannot lose them
 TEXT_FIELDS = ("title", "change", "prediction", "plan", "do", "study", "act", "notes")
 
 
@@ -84,9 +85,12 @@ def values(form: FlaskForm, names: tuple[str, ...]) -> dict[str, str]:
 
 def check(data: Mapping[str, str], vocabulary: pdsa.Vocabulary, *,
           partial: bool) -> tuple[dict[str, Any], dict[str, tuple[str, dict]]]:
-    """Return (model fields, {} ) or ({}, {field: (message, params)}) for the form's values."""
+    """Return (model fields, {}) or ({}, {field: (message, params)}) for the form's values."""
     errors: dict[str, tuple[str, dict]] = {}
     for name, value in data.items():
+        if name in REQUIRED and not value.strip():
+            errors[name] = (MESSAGES[0][2], {})
+            continue
         try:
             _plain(name, value)
             pdsa.check_fields({name: value}, vocabulary, partial=True)

@@ -29,6 +29,7 @@ from gateway.web.dashboard.access import center_for, current_viewer, login_requi
 from reports import before_after, periods
 from reports.scores import OVERALL
 
+ID_LIMIT = 2**31  # the id column's range: a larger id in a URL names no cycle
 EDIT_FIELDS = ("title", "change", "area", "dimension", "prediction", "started_on", "ended_on",
                "plan", "do", "study", "act", "notes", "baseline")
 
@@ -156,6 +157,8 @@ def _form(form):
 
 
 def _cycle(db, code: str, cycle_id: int) -> PdsaCycle:
+    if cycle_id >= ID_LIMIT:
+        abort(404)
     try:
         return pdsa.get_cycle(db, code, cycle_id)
     except NotFoundError:
