@@ -80,11 +80,12 @@ class BeforeAfter:
 
 def compare(db: so.Session, center_code: str, *, started_on: dt.date,
             ended_on: dt.date | None, dimension: str = OVERALL, today: dt.date,
-            min_respondents: int, tz: dt.tzinfo) -> BeforeAfter:
+            min_respondents: int, tz: dt.tzinfo, title: str = "") -> BeforeAfter:
     """Return the before and after figures of a cycle of centre `center_code`.
 
     `dimension` is what the cycle aims at (a dimension, an area or overall); one that no
-    answer scores yet gives two suppressed sides. Raises NotFoundError for an unknown centre.
+    answer scores yet gives two suppressed sides. `title` marks the cycle on the chart.
+    Raises NotFoundError for an unknown centre.
     """
     after = after_weeks(started_on, ended_on, today)
     if not after:
@@ -94,7 +95,7 @@ def compare(db: so.Session, center_code: str, *, started_on: dt.date,
     points = _points(db, center_code, dimension, before[0], after[-1], min_respondents, tz)
     chart = runchart.run_chart(
         [runchart.Point(p.period, p.respondents, p.mean) for p in points],
-        [runchart.Cycle(len(before), runchart.Baseline.FREEZE)])
+        [runchart.Cycle(len(before), runchart.Baseline.FREEZE, title)])
     return BeforeAfter(dimension, _side(points[:len(before)]), _side(points[len(before):]),
                        chart)
 

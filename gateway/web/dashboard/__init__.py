@@ -18,6 +18,7 @@ from flask import Blueprint
 blueprint = Blueprint("dashboard", __name__, url_prefix="/dashboard",
                       template_folder="templates", static_folder="static")
 
-from gateway.web.dashboard import auth, comments, cycles, pages, setup  # noqa: E402,F401  (routes and hooks)
+# The routes and hooks register themselves on the blueprint when imported.
+from gateway.web.dashboard import auth, comments, cycles, pages, setup  # noqa: E402,F401
 
 blueprint.record_once(lambda state: setup.init_app(state.app))

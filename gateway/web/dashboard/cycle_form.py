@@ -14,7 +14,6 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 
 from gateway import pdsa
-from gateway.engine.definition import AREAS
 from gateway.errors import ArgumentError
 from gateway.i18n import N_
 from gateway.statuses import PdsaBaseline, PdsaDecision, PdsaStatus
@@ -124,7 +123,8 @@ def fill_choices(form: FlaskForm, vocabulary: pdsa.Vocabulary,
                  dimension_names: Mapping[str, str], gettext) -> None:
     """Give the form's selects their choices, labelled in the viewer's language."""
     if "area" in form:
-        form.area.choices = [("", "—")] + [(a, gettext(AREA_NAMES[a])) for a in AREAS]
+        form.area.choices = [("", "—")] + [(a, gettext(AREA_NAMES.get(a, a)))
+                                        for a in sorted(vocabulary.areas)]
         form.dimension.choices = [("", "—"), ("overall", gettext(OVERALL_NAME))] + [
             (d, f"{gettext(AREA_NAMES.get(vocabulary.dimensions[d], d))} · "
                 f"{dimension_names.get(d, d)}")

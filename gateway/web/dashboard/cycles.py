@@ -27,6 +27,7 @@ from gateway.web import charts
 from gateway.web.dashboard import blueprint, cycle_form
 from gateway.web.dashboard.access import center_for, current_viewer, login_required, services
 from reports import before_after, periods
+from reports.runchart import period_bounds
 from reports.scores import OVERALL
 
 ID_LIMIT = 2**31  # the id column's range: a larger id in a URL names no cycle
@@ -77,7 +78,7 @@ def cycle(code: str, cycle_id: int):
         effect = before_after.compare(
             db, center.code, started_on=found.started_on, ended_on=found.ended_on,
             dimension=_target(found), today=_today(),
-            min_respondents=settings.min_respondents, tz=settings.tz)
+            min_respondents=settings.min_respondents, tz=settings.tz, title=found.title)
         return render_template("dashboard/cycle.html", center=center, cycle=found,
                                effect=effect, chart=_effect_chart(effect, found),
                                **_helpers())
@@ -219,13 +220,20 @@ def _helpers() -> dict:
         "status_name": lambda s: _gettext(cycle_form.STATUS_NAMES[s]) if s else "—",
         "decision_name": lambda d: _gettext(cycle_form.DECISION_NAMES[d]) if d else "—",
         "baseline_name": lambda b: _gettext(cycle_form.BASELINE_NAMES[b or ""]),
-        "week_name": lambda w: charts.period_name(w, lang),
+        "span": lambda side: _span(side, lang),
         "number": lambda v: charts.number(v, lang),
         "percent": lambda v: charts.percent(v, lang),
         "day": lambda d: format_date(d, "d MMM y", locale=lang),
         "moment": lambda m: format_datetime(m, "d MMM y HH:mm", tzinfo=tz, locale=lang),
         "open_statuses": (PdsaStatus.PLANNED, PdsaStatus.RUNNING),
     }
+
+
+def _span(side: before_after.Side, lang: str) -> str:
+    """Return the days a side covers, short: "10 août – 4 oct. 2026"."""
+    first, last = period_bounds(side.first)[0], period_bounds(side.last)[1]
+    return (f"{format_date(first, 'd MMM', locale=lang)} – "
+            f"{format_date(last, 'd MMM y', locale=lang)}")
 
 
 def _gettext(msgid: str, **params: object) -> str:
