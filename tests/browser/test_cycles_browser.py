@@ -7,12 +7,11 @@ import json
 import urllib.request
 
 import pytest
-import sqlalchemy as sa
 
 from gateway.accounts import add_user
 from gateway.api_tokens import create_token
 from gateway.db import session_scope
-from gateway.models import Answer, Center
+from gateway.models import Answer
 from reports import periods
 from tests.browser.conftest import screenshot
 from tests.browser.test_login_browser import PASSWORD, submit_login

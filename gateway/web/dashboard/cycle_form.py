@@ -31,9 +31,10 @@ BASELINE_NAMES = {"": N_("None: the chart keeps one median"),
                                           "before"),
                   PdsaBaseline.SPLIT: N_("Split: a new median from the start")}
 OVERALL_NAME = N_("Overall score")
+REQUIRED = N_("Required.")
 # (field or "", words in gateway.pdsa's message, message shown); the first match wins.
 MESSAGES = [
-    ("", "required", N_("Required.")),
+    ("", "required", REQUIRED),
     ("", "characters that cannot be kept", N_("Remove the control characters.")),
     ("title", "give 1 to", N_("Give a title of 1 to %(max)s characters.")),
     ("", "at most", N_("At most %(max)s characters.")),
@@ -45,7 +46,7 @@ MESSAGES = [
 ]
 CHOOSE = N_("Choose one of the options.")
 CONTROL = {chr(c) for c in range(32)} - {"\n", "\r", "\t"}
-REQUIRED = ("title", "started_on")  # in every form: a cycle cannot lose them
+NEEDED = ("title", "started_on")  # in every form: a cycle cannot lose them
 TEXT_FIELDS = ("title", "change", "prediction", "plan", "do", "study", "act", "notes")
 
 
@@ -87,8 +88,8 @@ def check(data: Mapping[str, str], vocabulary: pdsa.Vocabulary, *,
     """Return (model fields, {}) or ({}, {field: (message, params)}) for the form's values."""
     errors: dict[str, tuple[str, dict]] = {}
     for name, value in data.items():
-        if name in REQUIRED and not value.strip():
-            errors[name] = (MESSAGES[0][2], {})
+        if name in NEEDED and not value.strip():
+            errors[name] = (REQUIRED, {})
             continue
         try:
             _plain(name, value)

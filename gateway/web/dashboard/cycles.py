@@ -22,7 +22,6 @@ from gateway.db import session_scope
 from gateway.errors import ArgumentError, NotFoundError
 from gateway.i18n import dashboard_translations
 from gateway.models import PdsaCycle, utcnow
-from gateway.statuses import PdsaStatus
 from gateway.web import charts
 from gateway.web.dashboard import blueprint, cycle_form
 from gateway.web.dashboard.access import center_for, current_viewer, login_required, services
@@ -137,7 +136,7 @@ def _close(db, cycle: PdsaCycle, data: dict[str, str]) -> dict[str, tuple[str, d
     if errors:
         return errors
     if fields.get("ended_on") is None:
-        return {"ended_on": (cycle_form.MESSAGES[0][2], {})}
+        return {"ended_on": (cycle_form.REQUIRED, {})}
     try:
         with db.begin_nested():
             pdsa.close_cycle(db, cycle, decision=data["decision"], ended_on=fields["ended_on"],
@@ -225,7 +224,6 @@ def _helpers() -> dict:
         "percent": lambda v: charts.percent(v, lang),
         "day": lambda d: format_date(d, "d MMM y", locale=lang),
         "moment": lambda m: format_datetime(m, "d MMM y HH:mm", tzinfo=tz, locale=lang),
-        "open_statuses": (PdsaStatus.PLANNED, PdsaStatus.RUNNING),
     }
 
 
