@@ -77,6 +77,7 @@ def test_add_a_cycle_see_it_and_its_marker_then_close_it(page, site) -> None:
 
     page.goto(f"{base}/dashboard/centers/CS03/pdsa")
     assert page.locator("ul.cycles li a").all_inner_texts() == ["Une ASACO accueille les mères"]
+    screenshot(page, "cycles-list")
     page.click("text=Une ASACO accueille les mères")
     page.click("text=Clore le cycle")
     page.click("form.cycle button[type=submit]")  # no decision yet: refused beside the field
