@@ -2,36 +2,58 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from flask import Flask, g
 from flask.testing import FlaskClient
 from werkzeug.exceptions import Forbidden, NotFound
 
+from gateway import pdsa
+from gateway.db import session_scope
+from gateway.services import Services
 from gateway.statuses import UserRole
 from gateway.web.dashboard.access import Viewer, center_for, login_required
 from tests.dashboard.conftest import csrf_token, log_in
 
 # Every dashboard route that names a centre; the pages engineer adds theirs here.
-CENTER_ROUTES = ["/dashboard/centers/{code}"]
+# {cycle} is a PDSA cycle of that centre (cycle_ids).
+CENTER_ROUTES = ["/dashboard/centers/{code}", "/dashboard/centers/{code}/pdsa",
+                 "/dashboard/centers/{code}/pdsa/new", "/dashboard/centers/{code}/pdsa/{cycle}",
+                 "/dashboard/centers/{code}/pdsa/{cycle}/edit",
+                 "/dashboard/centers/{code}/pdsa/{cycle}/close",
+                 "/dashboard/centers/{code}/comments"]
+
+
+@pytest.fixture
+def cycle_ids(services: Services, accounts: None) -> dict[str, int]:
+    """One PDSA cycle in each centre: {code: its id}; an unknown code gets 0."""
+    with session_scope(services.sessionmaker) as db:
+        ids = {code: pdsa.create_cycle(db, code, {"title": f"Cycle {code}",
+                                                  "started_on": dt.date(2026, 10, 5)},
+                                       by="cli:test", today=dt.date(2026, 10, 5)).id
+               for code in ("BKS", "CS03")}
+    return {"NOPE": 0, **ids}
 
 
 @pytest.mark.parametrize("route", CENTER_ROUTES)
-def test_a_team_member_sees_her_centre_and_gets_404_for_any_other(client: FlaskClient,
-                                                                  route: str) -> None:
+def test_a_team_member_sees_her_centre_and_gets_404_for_any_other(
+        client: FlaskClient, route: str, cycle_ids: dict[str, int]) -> None:
     log_in(client, "kati")
-    assert client.get(route.format(code="CS03")).status_code == 200
-    other = client.get(route.format(code="BKS"))
-    unknown = client.get(route.format(code="NOPE"))
+    assert client.get(route.format(code="CS03", cycle=cycle_ids["CS03"])).status_code == 200
+    other = client.get(route.format(code="BKS", cycle=cycle_ids["BKS"]))
+    unknown = client.get(route.format(code="NOPE", cycle=0))
     assert other.status_code == unknown.status_code == 404
     assert other.get_data(as_text=True) == unknown.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("route", CENTER_ROUTES)
-def test_a_coordinator_sees_every_centre(client: FlaskClient, route: str) -> None:
+def test_a_coordinator_sees_every_centre(client: FlaskClient, route: str,
+                                         cycle_ids: dict[str, int]) -> None:
     log_in(client, "coord")
     for code in ("BKS", "CS03"):
-        assert client.get(route.format(code=code)).status_code == 200
-    assert client.get(route.format(code="NOPE")).status_code == 404
+        assert client.get(route.format(code=code, cycle=cycle_ids[code])).status_code == 200
+    assert client.get(route.format(code="NOPE", cycle=0)).status_code == 404
 
 
 def test_the_overview_lists_only_the_centres_she_may_see(client: FlaskClient) -> None:

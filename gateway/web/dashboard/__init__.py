@@ -4,6 +4,8 @@
     access.py   who is logged in, `login_required(role)`, `center_for(viewer, code)`
     auth.py     GET/POST /dashboard/login, POST /dashboard/logout (throttled, CSRF-checked)
     pages.py    /dashboard/ and the centre pages
+    cycles.py   a centre's PDSA cycles (cycle_form.py: their form and its errors)
+    comments.py a centre's comments, by week, anonymous
 
 Templates are in `templates/dashboard/` (one base layout), the stylesheet in `static/`:
 no CDN and no script is needed to read a page.
@@ -16,6 +18,7 @@ from flask import Blueprint
 blueprint = Blueprint("dashboard", __name__, url_prefix="/dashboard",
                       template_folder="templates", static_folder="static")
 
-from gateway.web.dashboard import auth, pages, setup  # noqa: E402,F401  (routes and hooks)
+# The routes and hooks register themselves on the blueprint when imported.
+from gateway.web.dashboard import auth, comments, cycles, pages, setup  # noqa: E402,F401
 
 blueprint.record_once(lambda state: setup.init_app(state.app))
