@@ -75,6 +75,9 @@ class Settings:
         "TWILIO_AUTH_TOKEN", "Twilio auth token (also checks X-Twilio-Signature).", secret=True)
     twilio_from: str | None = _setting(
         "TWILIO_FROM", "Twilio sender: a phone number or a messaging service SID.")
+    twilio_voice_from: str | None = _setting(
+        "TWILIO_VOICE_FROM", "Twilio number calls are placed from (voice).",
+        default_text="TWILIO_FROM, when it is a phone number")
     twilio_api_base: str | None = _setting(
         "TWILIO_API_BASE", "Base URL of Twilio's REST API (for stand-ins in tests).")
     twilio_trust_forwarded: bool = _setting(
