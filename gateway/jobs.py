@@ -15,6 +15,7 @@ from typing import Any
 import rq
 
 from gateway import center_import, eventlog, invitations, summaries, upkeep
+from gateway.calls import callback, outcome, place
 from gateway.services import for_worker
 from gateway.sms import delivery, send, senders
 
@@ -65,3 +66,23 @@ def refresh_directory() -> int:
 def send_summaries(week: str | None = None) -> dict[str, Any]:
     """Send the week's summaries (the scheduler's Monday job); return counts by status."""
     return summaries.counts(summaries.send_summaries(for_worker(), week=week))
+
+
+def place_call(call_id: int) -> str | None:
+    """Place one queued outbound call (rate-limited, outside the quiet hours)."""
+    status = place.place(for_worker(), call_id, now=_now())
+    return str(status) if status else None
+
+
+def record_call_end(provider: str, call_id: str, result: str, duration_s: int | None,
+                    cost: str | None, currency: str | None) -> str | None:
+    """File a provider's end-of-call notice (enqueued by the voice webhooks)."""
+    status = outcome.record_end(for_worker(), provider, call_id, result, duration_s, cost,
+                                currency, now=_now())
+    return str(status) if status else None
+
+
+def call_back(provider: str, inbound_call_id: str, phone_token: str, phone_hash: str) -> int:
+    """Queue the call back to a mother whose call to the voice number was rejected."""
+    return callback.call_back(for_worker(), provider, inbound_call_id, phone_token,
+                              phone_hash, now=_now())

@@ -54,6 +54,15 @@ FAILURES = Counter(
     "kuma_failures", "Things that went wrong and were handled, by kind.",
     ["kind"], registry=REGISTRY)
 
+CALLS = Counter(
+    "kuma_calls", "Outbound survey calls ended, by outcome.", ["outcome"], registry=REGISTRY)
+CALL_SECONDS = Counter(
+    "kuma_call_seconds", "Seconds of outbound survey calls, as the provider billed them.",
+    registry=REGISTRY)
+CALL_COST = Counter(
+    "kuma_call_cost", "Cost of outbound survey calls, by currency.", ["currency"],
+    registry=REGISTRY)
+
 SESSION_EVENT_NAMES = ("started", "completed", "abandoned", "expired", "opted_out", "declined")
 for _name in SESSION_EVENT_NAMES:
     SESSION_EVENTS.labels(event=_name)  # every series shows from the first scrape, at 0
@@ -135,3 +144,12 @@ def exposition(queue: rq.Queue | None = None,
     for collector in collectors:
         scrape.register(collector)
     return generate_latest(scrape), CONTENT_TYPE_LATEST
+
+
+def count_call(outcome: str, duration_s: int | None, cost: object, currency: str | None) -> None:
+    """Count one ended call, its seconds and its cost."""
+    CALLS.labels(outcome=outcome).inc()
+    if duration_s:
+        CALL_SECONDS.inc(duration_s)
+    if cost is not None and currency:
+        CALL_COST.labels(currency=currency).inc(float(cost))  # type: ignore[arg-type]

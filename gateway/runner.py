@@ -19,7 +19,8 @@ from typing import Any, Callable
 
 from gateway import eventlog, keywords, metrics, phones
 from gateway.channels import registry
-from gateway.channels.base import InboundSms, UssdProvider, UssdRequest, UssdSessionEnded
+from gateway.channels.base import (CallEvent, CallReply, InboundSms, UssdProvider, UssdRequest,
+                                   UssdSessionEnded)
 from gateway.engine import events as ev
 from gateway.engine import inputs
 from gateway.engine.definition import Flow
@@ -29,6 +30,7 @@ from gateway.errors import (ChannelRequestError, EngineUsageError, PhoneNumberEr
                             SessionBusyError)
 from gateway.services import Services
 from gateway.session_store import Outcome, UssdLifetimes, UssdSnapshot, UssdTurns, UssdWrite
+from gateway.voice_turn import VoiceTurns
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,7 @@ class Runner:
             replies=REPLIES_TTL, dropped=max(settings.ussd_resume_window, 1)))
         self.ussd = ussd or registry.ussd_provider(services.settings)
         self.clock = clock
+        self.calls = VoiceTurns(self)
 
     # --- shared ---------------------------------------------------------------------------
 
@@ -241,6 +244,12 @@ class Runner:
         turn = end(self.flow_of(state), state, "abandoned", self.environment())
         eventlog.append(self.services.redis, [self.record(state, turn.events)])
         eventlog.kick(self.services.redis, self.services.queue)
+
+    # --- voice ----------------------------------------------------------------------------
+
+    def handle_call(self, event: CallEvent) -> CallReply:
+        """Answer one callback of a call (gateway.voice_turn does the work)."""
+        return self.calls.handle(event)
 
     # --- SMS ------------------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ KEYS = {
     "opted_out": "{prefix}:opted_out:{phone_hash}",
     "dropped": "{prefix}:dropped:{phone_hash}",
     "invitation": "{prefix}:invitation:{phone_hash}",
+    "call": "{prefix}:call:{provider}:{id}",  # a call seen (a mother's call, called back once)
 }
 
 CONTACT_TTL = 400 * 24 * 3600  # a mother may come back for her next child's visits

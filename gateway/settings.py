@@ -131,6 +131,23 @@ class Settings:
     invitation_min_interval: int = _setting(
         "INVITATION_MIN_INTERVAL", "Fewest days between two invitations to one contact.",
         7, parse="int")
+    at_voice_number: str | None = _setting(
+        "AT_VOICE_NUMBER", "Africa's Talking voice number (E.164) that places the survey calls "
+        "and that mothers may call (rejected, free, and called back).")
+    voice_provider: str | None = _setting(
+        "VOICE_PROVIDER", "Provider for outbound survey calls: africastalking or twilio.",
+        default_text="africastalking when AT_VOICE_NUMBER and its credentials are set")
+    voice_max_attempts: int = _setting(
+        "VOICE_MAX_ATTEMPTS", "Most times one call is placed when she does not answer "
+        "(no answer, busy, failed).", 3, parse="int")
+    voice_retry_minutes: int = _setting(
+        "VOICE_RETRY_MINUTES", "Minutes between two attempts of an unanswered call (moved out "
+        "of the quiet hours).", 30, parse="int")
+    voice_calls_per_second: float = _setting(
+        "VOICE_CALLS_PER_SECOND", "Most outbound calls placed per second.", 1.0, parse="float")
+    voice_resume_window: int = _setting(
+        "VOICE_RESUME_WINDOW", "Seconds after a dropped call in which the next call (a call "
+        "back, or hers) resumes the survey at the same question.", 1800, parse="int")
     log_level: str = _setting("LOG_LEVEL", "Log level: DEBUG, INFO, WARNING or ERROR.", "INFO")
     filing_stall_seconds: int = _setting(
         "FILING_STALL_SECONDS", "Seconds the oldest answer may wait to be filed into SQL "
@@ -379,6 +396,8 @@ def _resolve(values: dict[str, Any]) -> dict[str, Any]:
                                     else "twilio" if twilio_ready else None)
     if not values["sms_outbox"]:
         resolved["sms_outbox"] = "provider" if at_ready or twilio_ready else "log"
+    if not values["voice_provider"] and at_ready and values["at_voice_number"]:
+        resolved["voice_provider"] = "africastalking"
     resolved["log_level"] = str(values["log_level"]).upper()
     return resolved
 
@@ -421,6 +440,7 @@ def _check(settings: Settings) -> list[str]:
     elif settings.sms_provider == "twilio" and not settings.twilio_configured:
         problems.append("SMS_PROVIDER: twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN "
                         "and TWILIO_FROM")
+    problems += _check_voice(settings)
     if settings.sms_outbox == "provider" and settings.sms_provider is None:
         problems.append("SMS_OUTBOX: provider needs Africa's Talking or Twilio credentials "
                         "(or set SMS_OUTBOX=log)")
@@ -455,3 +475,23 @@ def _settings_error(problems: list[str]) -> SettingsError:
     error = SettingsError("bad settings:\n" + "\n".join(f"  {problem}" for problem in problems))
     error.problems = problems
     return error
+
+
+def _check_voice(settings: Settings) -> list[str]:
+    """Return the problems of the voice settings, each naming its variable."""
+    problems = []
+    if settings.voice_provider is not None and settings.voice_provider not in SMS_PROVIDERS:
+        problems.append(f"VOICE_PROVIDER: expected africastalking or twilio, "
+                        f"got {settings.voice_provider!r}")
+    elif settings.voice_provider == "africastalking" and not (
+            settings.at_configured and settings.at_voice_number):
+        problems.append("VOICE_PROVIDER: africastalking needs AT_USERNAME, AT_API_KEY and "
+                        "AT_VOICE_NUMBER")
+    for name, low, high in (("voice_max_attempts", 1, 10), ("voice_retry_minutes", 1, 1440),
+                            ("voice_resume_window", 0, 86400)):
+        value = getattr(settings, name)
+        if not low <= value <= high:
+            problems.append(f"{name.upper()}: expected {low} to {high}, got {value}")
+    if settings.voice_calls_per_second <= 0:
+        problems.append("VOICE_CALLS_PER_SECOND: expected a number above 0")
+    return problems

@@ -21,7 +21,7 @@ from tests.conftest import (TEST_DATABASE_URL, create_schema, drop_schema, is_po
                             private_schema_url)
 
 # The newest migration in migrations/versions.
-HEAD = "0003"
+HEAD = "0004"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

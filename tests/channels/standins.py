@@ -1,4 +1,5 @@
-"""Loopback stand-ins for Africa's Talking's and Twilio's APIs (SMS; Twilio's Calls too).
+"""Loopback stand-ins for Africa's Talking's and Twilio's APIs, for the real SDKs: SMS,
+AT voice's `/call`, and Twilio's Calls.
 
 Each stand-in is a small threaded HTTP server on 127.0.0.1 (a random port) that answers
 like the provider closely enough for its official SDK, records every request it gets,
@@ -169,6 +170,8 @@ class AfricasTalkingStandIn(StandIn):
 
     def respond(self, request: RecordedRequest) -> Answer:
         """Answer like AT: 401 on bad credentials, else 201 with one entry per number."""
+        if request.path == "/voice/call" and request.method == "POST":
+            return self._call(request)
         if request.path != "/version1/messaging" or request.method != "POST":
             return Answer(404, "Not Found")
         if (request.headers.get("apikey") != self.api_key
@@ -189,6 +192,20 @@ class AfricasTalkingStandIn(StandIn):
         message = f"Sent to {sent}/{len(recipients)} Total Cost: XOF {15 * sent}.0000"
         return Answer(201, {"SMSMessageData": {"Message": message, "Recipients": recipients}},
                       "application/json")
+
+
+    def _call(self, request: RecordedRequest) -> Answer:
+        """Answer AT voice's `POST /call`: one entry per number called, Queued."""
+        if (request.headers.get("apikey") != self.api_key
+                or request.form.get("username") != self.username):
+            return Answer(401, "The supplied authentication is invalid")
+        if not request.form.get("from"):
+            return Answer(200, {"entries": [], "errorMessage": "Invalid callerId"},
+                          "application/json")
+        entries = [{"phoneNumber": number, "status": "Queued",
+                    "sessionId": f"ATVId_{uuid.uuid4().hex}"}
+                   for number in request.form.get("to", "").split(",")]
+        return Answer(200, {"entries": entries, "errorMessage": "None"}, "application/json")
 
 
 class TwilioStandIn(StandIn):
