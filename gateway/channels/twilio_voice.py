@@ -274,10 +274,10 @@ class TwilioVoice:
         return [(hook.label, f"{base}/webhooks/{PROVIDER}/{hook.path}") for hook in WEBHOOKS]
 
     def warning(self) -> str | None:
-        """Say when calls cannot be placed: no number to call from."""
-        if self.settings.twilio_account_sid and not self.caller_id():
-            return ("Twilio voice: no number to call from (set TWILIO_VOICE_FROM: "
-                    "TWILIO_FROM is a messaging service)")
+        """Say when Twilio places calls it cannot follow: no PUBLIC_URL to fetch."""
+        if self.settings.voice_provider == PROVIDER and not self.settings.public_url:
+            return ("Twilio voice: PUBLIC_URL is unset, so Twilio has no address to fetch the "
+                    "call's TwiML and recordings from: calls will fail")
         return None
 
     def authenticate(self, request: WebhookRequest) -> None:
@@ -293,13 +293,8 @@ class TwilioVoice:
         return render_call(reply)
 
     def caller_id(self) -> str | None:
-        """Return the number calls are placed from: TWILIO_VOICE_FROM, else a TWILIO_FROM number."""
-        settings = self.settings
-        if settings.twilio_voice_from:
-            return settings.twilio_voice_from
-        if settings.twilio_from and not settings.twilio_from.startswith("MG"):
-            return settings.twilio_from
-        return None
+        """Return the number calls are placed from (TWILIO_VOICE_FROM, else TWILIO_FROM)."""
+        return self.settings.twilio_voice_number
 
     def caller(self, timeout: float = 10) -> TwilioCaller:
         """Return a caller through Twilio's Calls API."""

@@ -10,7 +10,7 @@ from twilio.request_validator import RequestValidator
 from gateway.channels import twilio_voice as tv
 from gateway.channels.base import CallEvent, CallReply, VoiceSegment, WebhookRequest
 from gateway.engine.voice import KeySpec
-from gateway.errors import AuthenticationError, ChannelRequestError
+from gateway.errors import AuthenticationError, ChannelRequestError, SettingsError
 from gateway.settings import Settings
 from gateway.statuses import CallOutcome
 
@@ -228,9 +228,31 @@ def test_a_forged_call_request_is_refused(label, tamper, token, url):
 
 
 def test_a_messaging_service_cannot_place_calls():
-    assert provider(twilio_from="MG" + "c" * 32).warning() == (
-        "Twilio voice: no number to call from (set TWILIO_VOICE_FROM: TWILIO_FROM is a "
-        "messaging service)")
-    assert provider(twilio_from="MG" + "c" * 32, twilio_voice_from="+15005550007").caller_id() \
+    service = "MG" + "c" * 32
+    assert provider(twilio_from=service).caller_id() is None
+    assert provider(twilio_from=service, twilio_voice_from="+15005550007").caller_id() \
         == "+15005550007"
-    assert provider().warning() is None and provider().caller_id() == OURS
+    assert provider().caller_id() == OURS
+
+
+def test_serve_warns_when_twilio_would_place_calls_it_cannot_follow():
+    assert provider(voice_provider="twilio").warning() is None
+    assert "PUBLIC_URL is unset" in provider(voice_provider="twilio", public_url=None).warning()
+    assert provider(public_url=None).warning() is None  # no calls through Twilio
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    ({"TWILIO_VOICE_FROM": OURS}, "twilio"),
+    ({"TWILIO_FROM": OURS}, None),  # SMS only, unless VOICE_PROVIDER says otherwise
+])
+def test_twilio_voice_number_makes_twilio_the_voice_provider(env, expected):
+    base = {"TWILIO_ACCOUNT_SID": "AC" + "b" * 32, "TWILIO_AUTH_TOKEN": TOKEN,
+            "GATEWAY_SECRET_KEY": "k"}
+    assert Settings.from_env({**base, **env}).voice_provider == expected
+
+
+def test_twilio_as_voice_provider_needs_a_number_to_call_from():
+    env = {"TWILIO_ACCOUNT_SID": "AC" + "b" * 32, "TWILIO_AUTH_TOKEN": TOKEN,
+           "TWILIO_FROM": "MG" + "c" * 32, "VOICE_PROVIDER": "twilio", "GATEWAY_SECRET_KEY": "k"}
+    with pytest.raises(SettingsError, match="VOICE_PROVIDER: twilio needs .*TWILIO_VOICE_FROM"):
+        Settings.from_env(env)
