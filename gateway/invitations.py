@@ -6,6 +6,11 @@ visit made). The invitation SMS goes out `INVITATION_DELAY` minutes after the vi
 out of the quiet hours, at most once per contact per `INVITATION_MIN_INTERVAL` days, and
 never to an opted-out contact. When it is sent, the store remembers for her phone which
 centre and flow her reply starts (`SessionStore.remember_invitation`).
+
+An invitation can be a call instead (`channel="voice"`: `gateway invite --channel voice`, the
+API's `"channel": "voice"`, or `VISITE 76123456 APPEL` / `TAALI 76123456 WELE`): the same
+delay, quiet hours, interval and opt-outs, and a queued call (`gateway.calls`) instead of
+the SMS; the flow must then be offered on voice.
 """
 
 from __future__ import annotations
@@ -23,8 +28,9 @@ from gateway.i18n import N_
 from gateway.db import session_scope
 from gateway.engine import gsm
 from gateway.errors import ArgumentError, NotFoundError, PhoneNumberError
-from gateway.models import (Center, Contact, Invitation, InvitationStatus, MessagePurpose,
+from gateway.models import (Call, Center, Contact, Invitation, InvitationStatus, MessagePurpose,
                             MessageStatus, OutboundMessage, StaffPhone, utcnow)
+from gateway.calls import outbox as calls
 from gateway.services import Services
 from gateway.sms import outbox
 from gateway.sms.outbox import AfterCommit
@@ -41,9 +47,12 @@ MIN_NAME = 12  # below this, a second segment is better than an unreadable name
 INVITATION = N_("%(center)s: thank you for your visit. Give your opinion (free, 3 min): "
                 "reply 1 to this SMS.")
 SCHEDULED = N_("Invitation for %(phone)s: SMS on %(when)s.")
+SCHEDULED_CALL = N_("Invitation for %(phone)s: call on %(when)s.")
+CHANNELS = ("sms", "voice")
 REFUSED_OPTED_OUT = N_("No invitation for %(phone)s: this number wants no more SMS.")
 REFUSED_RECENT = N_("No invitation for %(phone)s: already invited in the last %(days)s days.")
 BAD_NUMBER = N_("Unreadable number. Write for example: VISITE 76123456")
+NO_CALLS = N_("No survey is offered by call yet. Write VISITE and the number for an SMS.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,6 +68,8 @@ class Scheduled:
     flow_id: str
     send_at: dt.datetime
     message_id: int | None
+    channel: str = "sms"
+    call_id: int | None = None
 
 
 # --- scheduling ---------------------------------------------------------------------------
@@ -100,24 +111,26 @@ def invitation_text(center_name: str, language: str | None) -> str:
 
 def schedule_invitation(db: so.Session, services: Services, *, center_code: str, phone: str,
                         flow_id: str | None = None, visit_at: dt.datetime | None = None,
-                        now: dt.datetime) -> Invitation:
+                        now: dt.datetime, channel: str = "sms") -> Invitation:
     """Plan the invitation SMS after a visit; its send job is enqueued when `db` commits.
 
     Raises PhoneNumberError, NotFoundError (centre, flow) or ArgumentError (naive times).
     An opted-out or recently invited contact gets an invitation with status `skipped`.
     """
     invitation, _ = _schedule(db, services, center_code=center_code, phone=phone,
-                              flow_id=flow_id, visit_at=visit_at, now=now)
+                              flow_id=flow_id, visit_at=visit_at, now=now, channel=channel)
     return invitation
 
 
 def _schedule(db: so.Session, services: Services, *, center_code: str, phone: str,
               flow_id: str | None, visit_at: dt.datetime | None,
-              now: dt.datetime) -> tuple[Invitation, str | None]:
+              now: dt.datetime, channel: str = "sms") -> tuple[Invitation, str | None]:
     settings = services.settings
+    if channel not in CHANNELS:
+        raise ArgumentError(f"channel: expected sms or voice, got {channel!r}")
     e164 = phones.normalise(phone)
     center = _center(db, center_code)
-    flow_id = _flow_id(services, flow_id)
+    flow_id = _flow_id(services, flow_id, channel)
     for name, value in (("now", now), ("visit_at", visit_at)):
         if value is not None and value.utcoffset() is None:
             raise ArgumentError(f"{name}: a time with its time zone is needed, got {value}")
@@ -144,6 +157,11 @@ def _schedule(db: so.Session, services: Services, *, center_code: str, phone: st
         return invitation, reason
     contact.center_id = center.id
     db.flush()
+    if channel == "voice":
+        _queue_call(db, services, invitation, now)
+        log.info("invitation %s to %s for centre %s by call at %s", invitation.id,
+                 phones.mask(e164), center.code, send_at.isoformat())
+        return invitation, None
     language = contact.language or services.store.contact_prefs(phone_hash).get("language")
     message_id, _ = outbox.queue_message(
         db, contact_id=contact.id, body=invitation_text(center.name, language),
@@ -166,13 +184,35 @@ def _center(db: so.Session, code: str) -> Center:
     return center
 
 
-def _flow_id(services: Services, flow_id: str | None) -> str:
+def _queue_call(db: so.Session, services: Services, invitation: Invitation,
+                now: dt.datetime) -> int:
+    """Queue the invitation's call, placed at its send time once `db` commits."""
+    call_id, _ = calls.queue_call(db, contact_id=invitation.contact_id,
+                                  center_id=invitation.center_id, flow_id=invitation.flow_id,
+                                  invitation_id=invitation.id,
+                                  dedupe_key=f"invitation:{invitation.id}",
+                                  place_at=invitation.send_at)
+    calls.dispatch_after_commit(db, services.queue, [call_id],
+                                at=invitation.send_at if invitation.send_at > now else None)
+    return call_id
+
+
+def _flow_id(services: Services, flow_id: str | None, channel: str = "sms") -> str:
     if flow_id is None:
-        return services.flows.default().id
+        flow = services.flows.default()
+        if channel == "voice" and "voice" not in flow.channels:
+            raise ArgumentError(f"the default flow {flow.id!r} is not offered on voice: add "
+                                "voice to its 'channels', or name a flow with --flow")
+        return flow.id
     flow = services.flows.live(flow_id)
     if flow is None:
         known = ", ".join(sorted(services.flows.flows)) or "none"
         raise NotFoundError(f"flow {flow_id!r} not found (live flows: {known})")
+    if channel == "voice":
+        if "voice" not in flow.channels:
+            raise ArgumentError(f"flow {flow_id!r} is not offered on voice (channels: "
+                                f"{', '.join(flow.channels)}); add voice to its 'channels'")
+        return flow_id
     if "sms" not in flow.channels:
         raise ArgumentError(f"flow {flow_id!r} does not run on SMS (channels: "
                             f"{', '.join(flow.channels)}); an invitation is answered by SMS")
@@ -195,20 +235,27 @@ def _skip_reason(db: so.Session, services: Services, contact: Contact,
 
 
 def invite(services: Services, *, center_code: str, phone: str, flow_id: str | None = None,
-           visit_at: dt.datetime | None = None, now: dt.datetime | None = None) -> Scheduled:
+           visit_at: dt.datetime | None = None, now: dt.datetime | None = None,
+           channel: str = "sms") -> Scheduled:
     """Schedule an invitation in its own transaction, then enqueue its SMS; say what was done."""
     now = now or utcnow()
     # It reads, then writes: on SQLite take the write lock first, or a worker's commit in
     # between makes the write fail at once with "database is locked" (no busy wait).
     with session_scope(services.sessionmaker, immediate=True) as db:
         invitation, reason = _schedule(db, services, center_code=center_code, phone=phone,
-                                       flow_id=flow_id, visit_at=visit_at, now=now)
+                                       flow_id=flow_id, visit_at=visit_at, now=now,
+                                       channel=channel)
         center = db.get(Center, invitation.center_id)
         done = Scheduled(invitation_id=invitation.id, status=invitation.status, reason=reason,
                          phone=phones.mask(phones.normalise(phone)), center_code=center.code,
                          center_name=center.name, flow_id=invitation.flow_id,
-                         send_at=invitation.send_at, message_id=invitation.message_id)
+                         send_at=invitation.send_at, message_id=invitation.message_id,
+                         channel=channel, call_id=_call_of(db, invitation))
     return done
+
+
+def _call_of(db: so.Session, invitation: Invitation) -> int | None:
+    return db.scalar(sa.select(Call.id).where(Call.invitation_id == invitation.id))
 
 
 # --- after sending (the outbox calls InvitationFollowUp) ------------------------------------
@@ -271,8 +318,12 @@ def handle_staff_sms(db: so.Session, services: Services, staff_phone_hash: str, 
         e164 = phones.normalise(number)
     except PhoneNumberError:
         return gsm.prepare_sms(i18n.gettext(language, BAD_NUMBER))
-    invitation, reason = _schedule(db, services, center_code=center_code, phone=e164,
-                                   flow_id=None, visit_at=None, now=now)
+    channel = "voice" if keywords.visit_by_call(text) else "sms"
+    try:
+        invitation, reason = _schedule(db, services, center_code=center_code, phone=e164,
+                                       flow_id=None, visit_at=None, now=now, channel=channel)
+    except ArgumentError:  # no flow offered on voice: say so rather than stay silent
+        return gsm.prepare_sms(i18n.gettext(language, NO_CALLS))
     masked = phones.mask(e164)
     if reason == "opted_out":
         return gsm.prepare_sms(i18n.gettext(language, REFUSED_OPTED_OUT, phone=masked))
@@ -280,7 +331,8 @@ def handle_staff_sms(db: so.Session, services: Services, staff_phone_hash: str, 
         return gsm.prepare_sms(i18n.gettext(language, REFUSED_RECENT, phone=masked,
                                             days=services.settings.invitation_min_interval))
     when = invitation.send_at.astimezone(services.settings.tz).strftime("%d/%m %H:%M")
-    return gsm.prepare_sms(i18n.gettext(language, SCHEDULED, phone=masked, when=when))
+    return gsm.prepare_sms(i18n.gettext(language, SCHEDULED_CALL if channel == "voice"
+                                        else SCHEDULED, phone=masked, when=when))
 
 
 def handle_staff_message(services: Services, provider: str, message_id: str, phone_hash: str,

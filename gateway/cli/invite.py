@@ -49,14 +49,17 @@ def parse_time(text: str, tz: dt.tzinfo, now: dt.datetime) -> dt.datetime:
               help="Time of the visit: HH:MM today or an ISO date and time, in "
                    "GATEWAY_TIMEZONE (default: now). The SMS goes INVITATION_DELAY minutes "
                    "later, outside QUIET_HOURS.")
-def invite(center_code: str, phone: str, flow_id: str | None, at_text: str | None) -> None:
-    """Invite a mother to an SMS survey after her visit."""
+@click.option("--channel", type=click.Choice(["sms", "voice"]), default="sms", show_default=True,
+              help="An SMS, or a call (free for her) to answer with the keypad.")
+def invite(center_code: str, phone: str, flow_id: str | None, at_text: str | None,
+           channel: str) -> None:
+    """Invite a mother to a survey after her visit: an SMS, or a call."""
     with open_services() as services:
         tz = services.settings.tz
         now = dt.datetime.now(dt.timezone.utc)
         visit_at = parse_time(at_text, tz, now) if at_text else None
         done = invitations.invite(services, center_code=center_code, phone=phone,
-                                  flow_id=flow_id, visit_at=visit_at, now=now)
+                                  flow_id=flow_id, visit_at=visit_at, now=now, channel=channel)
     local = done.send_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
     where = f"{done.center_name} ({done.center_code})"
     if done.reason:
@@ -64,7 +67,8 @@ def invite(center_code: str, phone: str, flow_id: str | None, at_text: str | Non
                    f"{REASONS[done.reason]}")
         return
     click.echo(f"invitation {done.invitation_id} scheduled: {done.phone} at {where}, "
-               f"flow {done.flow_id}, SMS at {local} ({services.settings.timezone})")
+               f"flow {done.flow_id}, {'call' if channel == 'voice' else 'SMS'} at {local} "
+               f"({services.settings.timezone})")
 
 
 @click.group()

@@ -129,7 +129,7 @@ def center_scores(code: str):
 
 @blueprint.post("/invitations")
 def invitations():
-    """Schedule an SMS survey invitation after a visit; 202 with what was scheduled."""
+    """Schedule a survey invitation (SMS, or a call) after a visit; 202 with what was scheduled."""
     from gateway.invitations import invite
 
     services = context.services()
@@ -138,16 +138,20 @@ def invitations():
     except RecursionError:  # nested deeper than the parser goes: not an invitation either
         body = None
     if not isinstance(body, dict):
-        raise ArgumentError("body: send a JSON object {center, phone, flow?, visit_at?}")
+        raise ArgumentError("body: send a JSON object {center, phone, flow?, visit_at?, "
+                            "channel?}")
     center, phone = _text(body, "center"), _text(body, "phone")
     flow = _text(body, "flow", required=False)
+    channel = _text(body, "channel", required=False) or "sms"
+    if channel not in ("sms", "voice"):
+        raise ArgumentError(f"channel: expected sms or voice, got {channel!r}")
     visit_at = _moment(body.get("visit_at"), services.settings.tz)
-    # invite() commits, then enqueues the SMS for send_at (schedule_invitation in a transaction).
+    # invite() commits, then enqueues the SMS (or the call) for send_at.
     done = invite(services, center_code=center, phone=phone, flow_id=flow, visit_at=visit_at,
-                  now=utcnow())
+                  now=utcnow(), channel=channel)
     return jsonify({"id": done.invitation_id, "center": done.center_code, "phone": done.phone,
                     "flow": done.flow_id, "status": str(done.status), "reason": done.reason,
-                    "send_at": done.send_at.isoformat()}), 202
+                    "send_at": done.send_at.isoformat(), "channel": done.channel}), 202
 
 
 def _text(body: dict, name: str, *, required: bool = True) -> str | None:

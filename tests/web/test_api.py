@@ -134,7 +134,8 @@ def test_invitations_are_scheduled(client: FlaskClient, services: Services, toke
     # Bamako is UTC all year; the default delay is 120 minutes.
     assert body | {"id": None} == {
         "id": None, "center": "CS03", "phone": "+223******56", "flow": "maternal_care",
-        "status": "scheduled", "reason": None, "send_at": "2030-03-04T11:30:00+00:00"}
+        "status": "scheduled", "reason": None, "send_at": "2030-03-04T11:30:00+00:00",
+        "channel": "sms"}
     with session_scope(services.sessionmaker) as db:
         invitation = db.get(Invitation, body["id"])
         message = db.get(OutboundMessage, invitation.message_id)

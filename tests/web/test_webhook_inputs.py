@@ -19,6 +19,8 @@ EVENT = {"sessionId": "ATUid_bad", "serviceCode": "*384*123#", "phoneNumber": "+
          "networkCode": "61001", "status": "Incomplete", "durationInMillis": "3000",
          "cost": "KES 0.00", "input": "1*2", "date": "2026-11-27 10:00:00",
          "lastAppResponse": "CON ...", "errorMessage": ""}
+VOICE = {"isActive": "1", "sessionId": "ATVId_bad", "direction": "Outbound",
+         "callerNumber": "+22376123456", "destinationNumber": "+22320000000"}
 TWILIO_SMS = {"From": "+22376123456", "To": "+15005550006", "Body": "AVIS 07",
               "MessageSid": "SM" + "a" * 32, "AccountSid": "AC" + "b" * 32, "NumMedia": "0"}
 TWILIO_STATUS = {"MessageSid": "SM" + "c" * 32, "MessageStatus": "delivered",
@@ -50,6 +52,19 @@ AT_CASES = [
     ("delivery with an unknown status", "/delivery", {**DELIVERY, "status": "Exploded"}, 400),
     ("ussd event without sessionId", "/ussd/events", without(EVENT, "sessionId"), 400),
     ("ussd event with an unknown status", "/ussd/events", {**EVENT, "status": "Weird"}, 400),
+    ("voice without sessionId", "/voice", without(VOICE, "sessionId"), 400),
+    ("voice without isActive", "/voice", without(VOICE, "isActive"), 400),
+    ("voice with isActive neither 1 nor 0", "/voice", {**VOICE, "isActive": "yes"}, 400),
+    ("voice without direction", "/voice", without(VOICE, "direction"), 400),
+    ("voice with an unknown direction", "/voice", {**VOICE, "direction": "Sideways"}, 400),
+    ("voice without callerNumber", "/voice", without(VOICE, "callerNumber"), 400),
+    ("voice with a caller that is no number", "/voice", {**VOICE, "callerNumber": "abc"}, 400),
+    ("voice with keys no phone has", "/voice", {**VOICE, "dtmfDigits": "12ab"}, 400),
+    ("voice with over-long keys", "/voice", {**VOICE, "dtmfDigits": "1" * 500}, 400),
+    ("voice end with a cost that is no number", "/voice",
+     {**VOICE, "isActive": "0", "amount": "lots"}, 400),
+    ("voice end with a negative duration", "/voice",
+     {**VOICE, "isActive": "0", "durationInSeconds": "-4"}, 400),
 ]
 
 
@@ -71,7 +86,7 @@ def test_malformed_africastalking_webhooks_get_a_4xx_and_change_nothing(
 
 
 @pytest.mark.parametrize("path,form", [("/ussd", USSD), ("/sms", SMS), ("/delivery", DELIVERY),
-                                       ("/ussd/events", EVENT)])
+                                       ("/ussd/events", EVENT), ("/voice", VOICE)])
 @pytest.mark.parametrize("token", [None, "wrong"])
 def test_africastalking_webhooks_without_the_token_are_forbidden(client, services, path, form,
                                                                  token):

@@ -30,6 +30,7 @@ def test_every_printed_url_carries_the_whole_token(settings):
     urls = printed_urls(settings)
     assert set(urls) == {"africastalking/ussd", "africastalking/ussd/events",
                          "africastalking/sms", "africastalking/delivery", "twilio/sms",
+                         "africastalking/voice",
                          "twilio/status", "twilio/voice", "twilio/voice/status"}
     for path, url in urls.items():
         if path.startswith("africastalking/"):
