@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import concurrent.futures
 from collections.abc import Iterator
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
+from gateway import jobs
 from gateway import services as services_module
 from gateway.app import create_app
 from gateway.calls.outbox import dispatch_after_commit, queue_call
@@ -257,3 +259,23 @@ def test_a_dropped_call_resumes_at_the_same_question(client, services, drain, tw
         session = db.scalars(sa.select(SurveySession)).one()   # one session, not two
         assert session.status == "completed"
         assert db.scalar(sa.select(sa.func.count(Answer.id))) == 10
+
+
+def test_the_price_is_read_from_twilio_after_the_end(client, services, drain, twilio_standin,
+                                                     twilio_worker):
+    call = TwilioCall(client, place_a_call(services, drain, twilio_standin))
+    call.answer(FR_KEYS)
+    call.ended(seconds=95)
+    call.ended(seconds=95)                   # a repeated notice schedules no second look-up
+    drain()
+    assert the_call(services).cost is None
+    scheduled = services.queue.scheduled_job_registry
+    assert scheduled.get_job_ids() == [f"call-price-twilio-{call.sid}-1"]
+
+    assert jobs.record_call_price("twilio", call.sid, 1) is None   # Twilio has no price yet
+    assert f"call-price-twilio-{call.sid}-2" in scheduled.get_job_ids()
+    twilio_standin.finish_call(call.sid, duration=95, price="-0.04500")
+    assert jobs.record_call_price("twilio", call.sid, 2) == "0.04500"
+    placed = the_call(services)
+    assert (placed.cost, placed.currency) == (Decimal("0.0450"), "USD")
+    assert jobs.record_call_price("twilio", call.sid, 3) == "0.0450"  # stored once
