@@ -34,8 +34,6 @@ def place(services: Services, call_id: int, *, now: dt.datetime,
           limiter: RateLimiter | None = None) -> CallStatus | None:
     """Place call `call_id` if it is queued and due; return its status afterwards."""
     settings = services.settings
-    if provider is None and settings.voice_provider is None:
-        log.error("call %s not placed: no VOICE_PROVIDER is configured", call_id)
     name = provider.name if provider else settings.voice_provider
     with session_scope(services.sessionmaker, immediate=True) as db:
         call = db.scalars(sa.select(Call).where(Call.id == call_id).with_for_update()).first()
@@ -55,7 +53,7 @@ def place(services: Services, call_id: int, *, now: dt.datetime,
                 contact.opted_out or services.store.is_opted_out(contact.phone_hash)):
             return _give_up(call, "opted_out")
         if name is None:
-            return _give_up(call, "no voice provider")
+            return _give_up(call, "no voice provider (set VOICE_PROVIDER)")
         wait = (limiter or limiter_for(services)).reserve(RATE_KEY.format(provider=name))
         if wait > 0:
             services.queue.enqueue_in(dt.timedelta(seconds=wait), PLACE_JOB, call_id)

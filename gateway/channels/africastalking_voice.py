@@ -271,10 +271,8 @@ class AfricasTalkingVoice:
                 for hook in WEBHOOKS]
 
     def warning(self) -> str | None:
-        """Say so when calls cannot be placed, or AT's callbacks are not authenticated."""
-        if not self.settings.at_voice_number:
-            return "AT_VOICE_NUMBER is not set: no survey calls through Africa's Talking"
-        if not self.settings.at_webhook_token:
+        """Say so when a voice number takes calls whose callbacks are not authenticated."""
+        if self.settings.at_voice_number and not self.settings.at_webhook_token:
             return "AT_WEBHOOK_TOKEN is not set: Africa's Talking voice callbacks are not " \
                    "authenticated"
         return None

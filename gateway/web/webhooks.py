@@ -2,7 +2,9 @@
 
 Each provider's routes are its own (`Provider.webhooks`, listed by
 gateway.channels.registry): this module turns each into a view that authenticates with
-the provider, parses with the route's parser and hands the value on by its kind.
+the provider, parses with the route's parser and hands the value on by its kind. A voice
+provider's routes (`registry.VOICE_PROVIDERS`) are answered with the provider's rendering
+of the runner's `CallReply` (kind `voice`) or acknowledged (kind `call_status`).
 
 Bad input is the provider's (or an attacker's) problem, never ours: it gets a logged 4xx
 with the reason, and changes nothing. Only Redis is touched here; SQL is the worker's job.

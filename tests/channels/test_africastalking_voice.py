@@ -172,9 +172,31 @@ def test_a_call_refused_by_at_is_a_send_error_saying_whether_to_retry(
     assert "76123456" not in str(raised.value)
 
 
-def test_the_printed_callback_carries_the_token_and_a_warning_without_a_number(settings):
+def test_the_printed_callback_carries_the_token_masked_unless_asked(settings):
     provider = AfricasTalkingVoice(settings.replace(at_webhook_token="a+b"))
     assert provider.callbacks("https://k.example", masked=False) == [
         ("voice callback (the number's callback URL)",
          "https://k.example/webhooks/africastalking/voice?token=a%2Bb")]
-    assert "AT_VOICE_NUMBER" in provider.warning()
+    assert provider.callbacks("https://k.example")[0][1].endswith("?token=***")
+    assert provider.warning() is None
+
+
+def test_a_voice_number_without_a_webhook_token_is_warned_about(settings):
+    provider = AfricasTalkingVoice(settings.replace(at_voice_number=OURS))
+    assert "AT_WEBHOOK_TOKEN is not set" in provider.warning()
+
+
+def test_every_route_a_voice_provider_declares_is_served():
+    from flask import Flask
+
+    from gateway.channels import registry
+    from gateway.web import webhooks
+
+    app = Flask("routes")
+    app.register_blueprint(webhooks.blueprint)
+    served = {(rule.rule, rule.endpoint) for rule in app.url_map.iter_rules()}
+    declared = {(f"/webhooks/{name}/{hook.path}", f"webhooks.{name}_{hook.name}")
+                for name, provider in registry.VOICE_PROVIDERS.items()
+                for hook in provider.webhooks}
+    assert ("/webhooks/africastalking/voice", "webhooks.africastalking_voice") in declared
+    assert declared <= served

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import sqlalchemy as sa
+from click.testing import CliRunner
+
+from gateway.cli import main
 
 from gateway.models import Answer, Call as CallRow, Contact, SurveySession
 from tests.voice.calls import PHONE, Call
-from tests.voice.conftest import PUBLIC_URL
+from tests.voice.conftest import PUBLIC_URL, TOKEN
 
 # fr, consent yes, centre 07#, then visit delivery and every question after it
 FR_KEYS = ["1", "1", "07#", "2", "2", "1", "1", "1", "1", "1", "2", "1"]
@@ -181,11 +185,6 @@ def test_a_mother_who_calls_is_rejected_for_free_and_called_back(client, service
 
 def test_voice_answers_are_scored_apart_with_channel_voice(client, services, drain, settings,
                                                           monkeypatch):
-    from click.testing import CliRunner
-    import json
-
-    from gateway.cli import main
-
     Call(client, "ATVId_score").answer(FR_KEYS)
     drain()
     for env, value in (("DATABASE_URL", settings.database_url), ("REDIS_URL", settings.redis_url),
@@ -203,3 +202,22 @@ def test_voice_answers_are_scored_apart_with_channel_voice(client, services, dra
     voice, = overall("voice")
     assert (voice["center"], voice["respondents"], voice["suppressed"]) == ("07", 1, False)
     assert overall("ussd") == []
+
+
+def test_the_printed_voice_callback_url_works_as_printed(client, services):
+    result = CliRunner().invoke(main, ["webhooks", "urls"], env={
+        "AT_WEBHOOK_TOKEN": TOKEN, "PUBLIC_URL": PUBLIC_URL})
+    assert result.exit_code == 0, result.output
+    url, = [line.split()[-1] for line in result.output.splitlines()
+            if "/webhooks/africastalking/voice" in line]
+    assert url == f"{PUBLIC_URL}/webhooks/africastalking/voice?token={TOKEN}"
+    response = client.post(url, data=Call(client, "ATVId_url").form())
+    assert response.status_code == 200 and "<GetDigits" in response.text
+    assert client.post(url.split("?")[0], data=Call(client, "ATVId_x").form()).status_code == 403
+
+
+def test_a_turn_that_is_no_number_is_a_400(client, services):
+    call = Call(client, "ATVId_bad_turn")
+    response = client.post("/webhooks/africastalking/voice", data=call.form(dtmfDigits="1"),
+                           query_string={"token": TOKEN, "turn": "abc"})
+    assert response.status_code == 400 and "turn" in response.text
