@@ -56,6 +56,14 @@ OUTCOMES: dict[str, CallOutcome | None] = {
     "canceled": CallOutcome.FAILED,  # ended through the API before it was answered
 }
 
+# A withheld caller ID reaches Twilio as a word or as that word spelled on a keypad
+# ("+266696687": ANONYMOUS, a valid-looking Lesotho number): never one to call back.
+_KEYPAD = {letter: str(key) for key, letters in enumerate(
+    ("", "", "ABC", "DEF", "GHI", "JKL", "MNO", "PQRS", "TUV", "WXYZ")) for letter in letters}
+WITHHELD = frozenset(form for word in ("ANONYMOUS", "RESTRICTED", "UNAVAILABLE", "UNKNOWN",
+                                       "BLOCKED")
+                     for form in (word.lower(), "+" + "".join(_KEYPAD[c] for c in word)))
+
 # Languages Twilio's <Say> reads well, as its `language` attribute wants them. Bambara has
 # no voice: a segment without a recording in it is never read in a French voice.
 SAY_LANGUAGES = {"fr": "fr-FR"}
@@ -92,6 +100,9 @@ def parse_call(form: Mapping[str, str]) -> CallEvent:
     direction = _direction(form)
     # Her number is the caller on an inbound call and the called party on one Kuma placed.
     phone = text_field(form, "From" if direction == "inbound" else "To", max_length=MAX_PHONE)
+    if phone.strip().lower() in WITHHELD:
+        raise ChannelRequestError(f"caller ID withheld ({phone.strip()!r}): "
+                                  "no number to call back")
     outcome, active = _outcome(form, direction)
     turn = int_field(form, "turn")
     return CallEvent(
