@@ -15,7 +15,7 @@ from typing import Any
 import rq
 
 from gateway import center_import, eventlog, invitations, summaries, upkeep
-from gateway.calls import callback, outcome, place
+from gateway.calls import callback, outcome, place, price
 from gateway.services import for_worker
 from gateway.sms import delivery, send, senders
 
@@ -78,9 +78,18 @@ def place_call(call_id: int) -> str | None:
 def record_call_end(provider: str, call_id: str, result: str, duration_s: int | None,
                     cost: str | None, currency: str | None) -> str | None:
     """File a provider's end-of-call notice (enqueued by the voice webhooks)."""
-    status = outcome.record_end(for_worker(), provider, call_id, result, duration_s, cost,
+    services = for_worker()
+    status = outcome.record_end(services, provider, call_id, result, duration_s, cost,
                                 currency, now=_now())
+    if status is not None and cost is None and price.priced_later(provider):
+        price.ask_later(services.queue, provider, call_id)
     return str(status) if status else None
+
+
+def record_call_price(provider: str, call_id: str, ask: int = 1) -> str | None:
+    """Store a call's price once its provider has set it (Twilio prices after the end)."""
+    amount = price.record_price(for_worker(), provider, call_id, ask)
+    return str(amount) if amount is not None else None
 
 
 def call_back(provider: str, inbound_call_id: str, phone_token: str, phone_hash: str) -> int:

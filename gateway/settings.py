@@ -75,6 +75,9 @@ class Settings:
         "TWILIO_AUTH_TOKEN", "Twilio auth token (also checks X-Twilio-Signature).", secret=True)
     twilio_from: str | None = _setting(
         "TWILIO_FROM", "Twilio sender: a phone number or a messaging service SID.")
+    twilio_voice_from: str | None = _setting(
+        "TWILIO_VOICE_FROM", "Twilio number calls are placed from (voice).",
+        default_text="TWILIO_FROM, when it is a phone number")
     twilio_api_base: str | None = _setting(
         "TWILIO_API_BASE", "Base URL of Twilio's REST API (for stand-ins in tests).")
     twilio_trust_forwarded: bool = _setting(
@@ -144,7 +147,8 @@ class Settings:
         "and that mothers may call (rejected, free, and called back).")
     voice_provider: str | None = _setting(
         "VOICE_PROVIDER", "Provider for outbound survey calls: africastalking or twilio.",
-        default_text="africastalking when AT_VOICE_NUMBER and its credentials are set")
+        default_text="africastalking when AT_VOICE_NUMBER and its credentials are set, else "
+        "twilio when TWILIO_VOICE_FROM and its credentials are")
     voice_max_attempts: int = _setting(
         "VOICE_MAX_ATTEMPTS", "Most times one call is placed when she does not answer "
         "(no answer, busy, failed).", 3, parse="int")
@@ -226,6 +230,16 @@ class Settings:
     def twilio_configured(self) -> bool:
         """Whether Twilio credentials for outbound SMS are set."""
         return bool(self.twilio_account_sid and self.twilio_auth_token and self.twilio_from)
+
+    @property
+    def twilio_voice_number(self) -> str | None:
+        """Return the Twilio number calls come from: TWILIO_VOICE_FROM, else a TWILIO_FROM number."""
+        if self.twilio_voice_from:
+            return self.twilio_voice_from
+        # A messaging service ("MG…") sends SMS from a pool; it cannot place a call.
+        if self.twilio_from and not self.twilio_from.startswith("MG"):
+            return self.twilio_from
+        return None
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -406,6 +420,9 @@ def _resolve(values: dict[str, Any]) -> dict[str, Any]:
         resolved["sms_outbox"] = "provider" if at_ready or twilio_ready else "log"
     if not values["voice_provider"] and at_ready and values["at_voice_number"]:
         resolved["voice_provider"] = "africastalking"
+    elif (not values["voice_provider"] and values["twilio_account_sid"]
+          and values["twilio_auth_token"] and values["twilio_voice_from"]):
+        resolved["voice_provider"] = "twilio"
     resolved["log_level"] = str(values["log_level"]).upper()
     return resolved
 
@@ -495,6 +512,11 @@ def _check_voice(settings: Settings) -> list[str]:
             settings.at_configured and settings.at_voice_number):
         problems.append("VOICE_PROVIDER: africastalking needs AT_USERNAME, AT_API_KEY and "
                         "AT_VOICE_NUMBER")
+    elif settings.voice_provider == "twilio" and not (
+            settings.twilio_account_sid and settings.twilio_auth_token
+            and settings.twilio_voice_number):
+        problems.append("VOICE_PROVIDER: twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and "
+                        "TWILIO_VOICE_FROM (or a TWILIO_FROM that is a phone number)")
     for name, low, high in (("voice_max_attempts", 1, 10), ("voice_retry_minutes", 1, 1440),
                             ("voice_resume_window", 0, 86400)):
         value = getattr(settings, name)

@@ -220,7 +220,7 @@ def test_every_setting_is_described() -> None:
     rows = describe()
     envs = [env for env, _, _ in rows]
 
-    assert len(envs) == len(set(envs)) == 40
+    assert len(envs) == len(set(envs)) == 41
     assert all(help_text.strip() for _, _, help_text in rows)
     table = markdown_table()
     assert "| `GATEWAY_TIMEZONE` | Africa/Bamako |" in table

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from gateway.channels import africastalking, africastalking_voice, twilio
+from gateway.channels import africastalking, africastalking_voice, twilio, twilio_voice
 from gateway.channels.base import LogSender, Provider, SmsSender, UssdProvider, VoiceProvider
 from gateway.settings import Settings
 
@@ -16,6 +16,7 @@ PROVIDERS: dict[str, type] = {
 # Calls, by the provider's name (their routes share the SMS provider's /webhooks/<name>/).
 VOICE_PROVIDERS: dict[str, type] = {
     africastalking_voice.PROVIDER: africastalking_voice.AfricasTalkingVoice,
+    twilio_voice.PROVIDER: twilio_voice.TwilioVoice,
 }
 
 

@@ -167,7 +167,7 @@ def render_twiml(messages: Iterable[str] = ()) -> str:
 
 # --- sending ----------------------------------------------------------------------------
 
-class _RebasedHttpClient(TwilioHttpClient):
+class RebasedHttpClient(TwilioHttpClient):
     """The SDK's HTTP client, sending what it builds for api.twilio.com to another base.
 
     Used for a loopback stand-in in tests, or a regional proxy; the SDK still builds the
@@ -193,7 +193,7 @@ class TwilioSender:
                  api_base: str | None = None, timeout: float = 10,
                  status_callback: str | None = None) -> None:
         if api_base:
-            self._http = _RebasedHttpClient(api_base, timeout)
+            self._http = RebasedHttpClient(api_base, timeout)
         else:
             self._http = TwilioHttpClient(timeout=timeout)
         self._client = Client(account_sid, auth_token, http_client=self._http)

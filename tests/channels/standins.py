@@ -1,5 +1,5 @@
-"""Loopback stand-ins for Africa's Talking's and Twilio's SMS APIs (and AT voice's `/call`),
-for the real SDKs.
+"""Loopback stand-ins for Africa's Talking's and Twilio's APIs, for the real SDKs: SMS,
+AT voice's `/call`, and Twilio's Calls.
 
 Each stand-in is a small threaded HTTP server on 127.0.0.1 (a random port) that answers
 like the provider closely enough for its official SDK, records every request it gets,
@@ -209,15 +209,27 @@ class AfricasTalkingStandIn(StandIn):
 
 
 class TwilioStandIn(StandIn):
-    """Twilio's `POST /2010-04-01/Accounts/{sid}/Messages.json`, checking Basic auth."""
+    """Twilio's Messages and Calls APIs (`POST …/Messages.json`, `POST …/Calls.json`,
+    `GET …/Calls/{CallSid}.json`), checking Basic auth.
 
-    _PATH = re.compile(r"^/2010-04-01/Accounts/(?P<sid>AC\w+)/Messages\.json$")
+    A placed call is `queued`, with no price, until a test `finish_call`es it.
+    """
+
+    _PATH = re.compile(r"^/2010-04-01/Accounts/(?P<sid>AC\w+)/"
+                       r"(?P<resource>Messages|Calls(?:/(?P<call>CA\w+))?)\.json$")
 
     def __init__(self, *, account_sid: str = "AC" + "0123456789abcdef" * 2,
                  auth_token: str = "twilio-test-token") -> None:
         super().__init__()
         self.account_sid = account_sid
         self.auth_token = auth_token
+        self.calls: dict[str, dict] = {}
+
+    def finish_call(self, sid: str, *, status: str = "completed", duration: int = 0,
+                    price: str | None = None) -> None:
+        """End a placed call as Twilio would: its status, duration and (later) price."""
+        with self._lock:
+            self.calls[sid].update(status=status, duration=str(duration), price=price)
 
     def error_next(self, http_status: int, code: int, message: str) -> None:
         """Answer the next request with Twilio's JSON error body."""
@@ -228,15 +240,16 @@ class TwilioStandIn(StandIn):
     def respond(self, request: RecordedRequest) -> Answer:
         """Answer like Twilio: 401 on bad credentials, else 201 with a Message resource."""
         match = self._PATH.match(request.path)
-        if match is None or request.method != "POST":
-            return Answer(404, {"code": 20404, "message": "The requested resource was not found",
-                                "status": 404})
+        if match is None or request.method != ("GET" if match["call"] else "POST"):
+            return _twilio_not_found()
         expected = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
         if (request.headers.get("authorization") != f"Basic {expected}"
                 or match["sid"] != self.account_sid):
             return Answer(401, {"code": 20003, "message": "Authenticate", "status": 401,
                                 "more_info": "https://www.twilio.com/docs/errors/20003"},
                           "application/json")
+        if match["resource"] != "Messages":
+            return self._call(request, match["call"])
         sid = "SM" + uuid.uuid4().hex
         service = request.form.get("MessagingServiceSid")
         now = formatdate(usegmt=True)
@@ -250,3 +263,34 @@ class TwilioStandIn(StandIn):
             "date_updated": now, "date_sent": None,
             "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
             "subresource_uris": {}}, "application/json")
+
+    def _call(self, request: RecordedRequest, sid: str | None) -> Answer:
+        """Place a call (POST, needs To, From and Url or Twiml), or read one (GET)."""
+        if sid is not None:
+            with self._lock:
+                call = self.calls.get(sid)
+            return Answer(200, dict(call), "application/json") if call else _twilio_not_found()
+        form = request.form
+        if not form.get("To") or not form.get("From") or not (form.get("Url") or form.get("Twiml")):
+            return Answer(400, {"code": 21205, "message": "Url parameter is required.",
+                                "status": 400}, "application/json")
+        sid = "CA" + uuid.uuid4().hex
+        now = formatdate(usegmt=True)
+        call = {
+            "sid": sid, "account_sid": self.account_sid, "to": form["To"], "from": form["From"],
+            "status": "queued", "direction": "outbound-api", "duration": None, "price": None,
+            "price_unit": "USD", "answered_by": None, "api_version": "2010-04-01",
+            "caller_name": None, "date_created": now, "date_updated": now, "start_time": None,
+            "end_time": None, "parent_call_sid": None, "phone_number_sid": None,
+            "forwarded_from": None, "group_sid": None, "queue_time": "0", "trunk_sid": None,
+            "annotation": None, "to_formatted": form["To"], "from_formatted": form["From"],
+            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Calls/{sid}.json",
+            "subresource_uris": {}}
+        with self._lock:
+            self.calls[sid] = call
+        return Answer(201, dict(call), "application/json")
+
+
+def _twilio_not_found() -> Answer:
+    return Answer(404, {"code": 20404, "message": "The requested resource was not found",
+                        "status": 404}, "application/json")

@@ -31,7 +31,7 @@ def test_every_printed_url_carries_the_whole_token(settings):
     assert set(urls) == {"africastalking/ussd", "africastalking/ussd/events",
                          "africastalking/sms", "africastalking/delivery",
                          "africastalking/optout", "twilio/sms", "africastalking/voice",
-                         "twilio/status"}
+                         "twilio/status", "twilio/voice", "twilio/voice/status"}
     for path, url in urls.items():
         if path.startswith("africastalking/"):
             assert url.endswith("?token=Ab%2Bc%2Fd%3D%3De%2B")
