@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 
 import sqlalchemy.orm as so
@@ -32,6 +33,7 @@ CHARTS = ("run", "p")
 # A longer range is a typing mistake, and would make one request read years of answers.
 MAX_POINTS = {periods.WEEK: 260, periods.MONTH: 120}
 DECIMALS = 1
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,10 +64,16 @@ class Chart:
 
     @property
     def suppressed_share(self) -> float:
-        """Return the share of periods too thin to show (1.0 when there are none)."""
-        if not self.points:
+        """Return the share of periods too thin to show since the first shown (1.0: none).
+
+        The periods before a centre's first figures are not counted: a centre that
+        began twenty weeks ago has twenty weeks to show, not thirty-two gaps.
+        """
+        shown = [i for i, p in enumerate(self.points) if not p.suppressed]
+        if not shown:
             return 1.0
-        return sum(p.suppressed for p in self.points) / len(self.points)
+        since = self.points[shown[0]:]
+        return sum(p.suppressed for p in since) / len(since)
 
 
 def read_query(args: Mapping[str, str], today: dt.date, *, interval: str | None = None,
@@ -90,6 +98,8 @@ def _text(args: Mapping[str, str], name: str) -> str:
     value = args.get(name, "")
     if not isinstance(value, str) or len(value) > 100:
         raise ArgumentError(f"{name}: at most 100 characters")
+    if _CONTROL.search(value):
+        raise ArgumentError(f"{name}: control characters are not allowed")
     return value.strip()
 
 
@@ -106,9 +116,16 @@ def build_chart(db: so.Session, code: str, query: ChartQuery, settings: Settings
 
     `dimension_areas` maps each dimension the flows score to its area (pdsa.Vocabulary).
     """
-    points = series.center_series(db, code, dimension=query.dimension, interval=query.interval,
-                                  start=query.start, end=query.end,
-                                  min_respondents=settings.min_respondents, tz=settings.tz)
+    try:
+        points = series.center_series(db, code, dimension=query.dimension,
+                                      interval=query.interval, start=query.start, end=query.end,
+                                      min_respondents=settings.min_respondents, tz=settings.tz)
+    except ArgumentError:
+        if query.dimension not in dimension_areas:
+            raise
+        # A dimension of the flows that no answer scores yet: a chart of gaps, not an error.
+        points = [series.Point(period, 0, None, None, None, None, None, True) for period
+                  in periods.periods_between(query.start, query.end, query.interval)]
     cycles = tuple(c for c in list_cycles(db, [code])
                    if aims_at(c, query.dimension, dimension_areas))
     return Chart(code, query, tuple(points), cycles, analyse(points, cycles, query))

@@ -12,7 +12,9 @@ from gateway.web.dashboard.access import Viewer, center_for, login_required
 from tests.dashboard.conftest import csrf_token, log_in
 
 # Every dashboard route that names a centre; the pages engineer adds theirs here.
-CENTER_ROUTES = ["/dashboard/centers/{code}"]
+CENTER_ROUTES = ["/dashboard/centers/{code}", "/dashboard/centers/{code}/print",
+                 "/dashboard/centers/{code}/export.csv",
+                 "/dashboard/centers/{code}?dimension=respect&chart=p&interval=month"]
 
 
 @pytest.mark.parametrize("route", CENTER_ROUTES)

@@ -3,7 +3,8 @@
     setup.py    what the app needs for pages: signed sessions, CSRF, headers, Babel in Jinja
     access.py   who is logged in, `login_required(role)`, `center_for(viewer, code)`
     auth.py     GET/POST /dashboard/login, POST /dashboard/logout (throttled, CSRF-checked)
-    pages.py    /dashboard/ and the centre pages
+    pages.py    /dashboard/ (overview.py) and the centre's run charts (center_charts.py)
+    exports.py  the centre's print page (one A4) and CSV export
 
 Templates are in `templates/dashboard/` (one base layout), the stylesheet in `static/`:
 no CDN and no script is needed to read a page.
@@ -16,6 +17,6 @@ from flask import Blueprint
 blueprint = Blueprint("dashboard", __name__, url_prefix="/dashboard",
                       template_folder="templates", static_folder="static")
 
-from gateway.web.dashboard import auth, pages, setup  # noqa: E402,F401  (routes and hooks)
+from gateway.web.dashboard import auth, exports, pages, setup  # noqa: E402,F401  (routes and hooks)
 
 blueprint.record_once(lambda state: setup.init_app(state.app))
