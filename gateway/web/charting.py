@@ -136,8 +136,8 @@ def aims_at(cycle: PdsaCycle, dimension: str, dimension_areas: Mapping[str, str]
     target = cycle.dimension or cycle.area
     if target in (None, "", OVERALL) or dimension == OVERALL:
         return True
-    return dimension in (cycle.dimension, cycle.area) or \
-        dimension_areas.get(dimension) == target
+    area = cycle.area or dimension_areas.get(target, target)
+    return dimension in (target, area) or dimension_areas.get(dimension) == target
 
 
 def analyse(points: Sequence[series.Point], cycles: Sequence[PdsaCycle],

@@ -34,6 +34,7 @@ AREA_NAMES = {
 OVERALL_NAME = N_("Overall")
 MEASURE_NAMES = {"mean": N_("mean score, 0 to 100"), "top_box": N_("top box, % of mothers"),
                  "p": N_("top box, p-chart with 3-sigma limits")}
+NOTHING_SHOWN = N_("Too few responses in every period of this chart.")
 # Monthly points when more than this share of the weeks are too thin to show.
 MOSTLY_SUPPRESSED = 0.5
 
@@ -123,8 +124,9 @@ def center_charts(db: so.Session, code: str, query: ChartQuery, settings: Settin
         name = dimension_name(key, labels, lang)
         title = f"{name} ({gettext(MEASURE_NAMES[_measure(query)])})"
         svg = charts.svg(chart.analysis, lang, title=title, chart_id=f"chart-{key}")
-        views.append(ChartView(key, name, chart, Markup(svg),
-                               charts.explain(chart.analysis, lang),
+        sentences = (charts.explain(chart.analysis, lang) if chart.suppressed_share < 1
+                     else [gettext(NOTHING_SHOWN)])
+        views.append(ChartView(key, name, chart, Markup(svg), sentences,
                                charts.table(chart.analysis, lang)))
     return views
 

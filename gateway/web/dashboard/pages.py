@@ -26,6 +26,7 @@ from gateway.web.dashboard import blueprint, center_charts, overview
 from gateway.web.dashboard.access import (center_for, current_viewer, login_required, services,
                                           visible_centers)
 from reports import periods
+from reports.runchart import period_bounds
 
 
 def today():
@@ -41,8 +42,17 @@ def formats() -> dict:
             "percent": lambda value: charts.percent(value, lang),
             "signed": lambda value: signed(value, lang),
             "period_name": lambda period: charts.period_name(period, lang),
+            "span": lambda start, end: span(start, end, lang),
             "date": lambda day: format_date(day, "d MMM y", locale="en" if lang == "en"
                                             else i18n.language(lang))}
+
+
+def span(start: str, end: str, lang: str) -> str:
+    """Return the days from the first of `start` to the last of `end`, years included."""
+    locale = "en" if lang == "en" else i18n.language(lang)
+    first, last = period_bounds(start)[0], period_bounds(end)[1]
+    return f"{format_date(first, 'd MMM y', locale=locale)} – " \
+        f"{format_date(last, 'd MMM y', locale=locale)}"
 
 
 def signed(value: float, lang: str) -> str:
