@@ -1,4 +1,4 @@
-"""The overview, a centre's run charts with a PDSA cycle on them, and the print view, in Chromium."""
+"""The overview, a centre's run charts with a PDSA cycle on them, the print view, in Chromium."""
 
 from __future__ import annotations
 

@@ -143,7 +143,8 @@ def _signals(db: so.Session, codes: list[str], interval: str, period: str,
     cached = redis.hmget(key, codes)
     signals, stale = {}, []
     for code, value in zip(codes, cached):
-        stamp, _, flag = (value.decode() if isinstance(value, bytes) else value or "").rpartition("|")
+        text = value.decode() if isinstance(value, bytes) else value or ""
+        stamp, _, flag = text.rpartition("|")
         if value is not None and stamp == stamps.get(code, "0@"):
             signals[code] = flag == "1"
         else:
