@@ -172,3 +172,9 @@ def test_hostile_overview_queries_are_400(client: FlaskClient, accounts: None,
                                           query: str) -> None:
     log_in(client, "coord")
     assert client.get(f"/dashboard/?{query}").status_code == 400
+
+
+def test_top_box_figures_read_as_percentages(client: FlaskClient, shifted: list[str]) -> None:
+    log_in(client, "kati")
+    text = page(client, "/dashboard/centers/CS03?measure=top_box")
+    assert "Dernier chiffre : 100,0\u00a0% en semaine" in text

@@ -66,6 +66,11 @@ class ChartView:
         return shown[-1] if shown else None
 
     @property
+    def is_percent(self) -> bool:
+        """Whether the chart's values are a top-box share (a percentage) or a mean score."""
+        return self.chart.query.chart == "p" or self.chart.query.measure == "top_box"
+
+    @property
     def latest_value(self) -> float | None:
         latest = self.latest
         if latest is None:

@@ -39,7 +39,7 @@ def formats() -> dict:
     """Give templates numbers, dates and periods written in the viewer's language."""
     lang = g.get("language", "fr")
     return {"number": lambda value, decimals=1: charts.number(value, lang, decimals),
-            "percent": lambda value: charts.percent(value, lang),
+            "percent": lambda value, decimals=0: charts.percent(value, lang, decimals),
             "signed": lambda value: signed(value, lang),
             "period_name": lambda period: charts.period_name(period, lang),
             "span": lambda start, end: span(start, end, lang),
