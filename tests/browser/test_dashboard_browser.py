@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -72,13 +73,22 @@ def test_options_change_the_charts_without_script(page, site: str) -> None:
     screenshot(page, "center-p-chart")
 
 
-def test_the_print_view_fits_one_a4_page(page, site: str) -> None:
+def test_the_print_view_fits_one_a4_page(page, live_app, site: str) -> None:
+    services = live_app[1]
+    today = periods.local_today(utcnow(), services.settings.tz)
+    with session_scope(services.sessionmaker) as db:  # more cycles than the sheet lists
+        for n in range(5):
+            pdsa.create_cycle(db, "CS03", {"title": f"Changement {n} " + "long " * 30,
+                                           "started_on": today - dt.timedelta(days=60),
+                                           "prediction": "Une prédiction longue. " * 20},
+                              by="coord", today=today)
     submit_login(page, site, "coord", PASSWORD)
     page.goto(f"{site}/dashboard/centers/CS03/print")
     assert page.locator(".sheet-chart svg").count() == 5
     page.emulate_media(media="print")
     assert not page.locator("header.top").is_visible()
     assert page.locator(".sheet-cycles").inner_text().count(CYCLE) == 1
+    assert "Et 2 de plus" in page.locator(".sheet-cycles").inner_text()
     screenshot(page, "print")
     page.set_viewport_size({"width": A4_PRINTABLE[0], "height": A4_PRINTABLE[1]})
     page.screenshot(path=str(ARTIFACTS / "print-a4.png"), full_page=True)

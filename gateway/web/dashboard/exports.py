@@ -24,6 +24,9 @@ from reports.exports import series_to_csv
 from reports.scores import OVERALL
 from reports.series import level_of
 
+# The sheet has room for this many cycles under the charts and still fits one A4 page.
+PRINT_CYCLES = 4
+
 
 def _charts(code: str, db, *, keys: list[str] | None = None):
     found = services()
@@ -48,7 +51,7 @@ def print_page(code: str):
         level_of(db, query.dimension)  # not drawn here, but a wrong one is still a mistake
         cycles = [c for c in list_cycles(db, [place.code]) if c.status != PdsaStatus.CLOSED]
         return render_template("dashboard/print.html", center=place, query=query, views=views,
-                               open_cycles=cycles, nav="print")
+                               open_cycles=cycles, print_cycles=PRINT_CYCLES, nav="print")
 
 
 @blueprint.get("/centers/<code>/export.csv")
