@@ -12,7 +12,7 @@ from gateway.channels import registry
 from gateway.runner import Runner
 from gateway.services import Services
 from gateway.settings import Settings, require_secret_key
-from gateway.web import api, context, dashboard, health, media, pdsa_api, webhooks
+from gateway.web import api, context, dashboard, health, media, pdsa_api, series_api, webhooks
 from gateway.web.ussd import UssdEndpoint
 
 log = logging.getLogger(__name__)
@@ -22,6 +22,7 @@ BLUEPRINTS = (
     health.blueprint,
     api.blueprint,
     pdsa_api.blueprint,
+    series_api.blueprint,
     dashboard.blueprint,
     media.blueprint,
 )

@@ -22,7 +22,9 @@ CENTER_ROUTES = ["/dashboard/centers/{code}", "/dashboard/centers/{code}/pdsa",
                  "/dashboard/centers/{code}/pdsa/new", "/dashboard/centers/{code}/pdsa/{cycle}",
                  "/dashboard/centers/{code}/pdsa/{cycle}/edit",
                  "/dashboard/centers/{code}/pdsa/{cycle}/close",
-                 "/dashboard/centers/{code}/comments"]
+                 "/dashboard/centers/{code}/comments", "/dashboard/centers/{code}/print",
+                 "/dashboard/centers/{code}/export.csv",
+                 "/dashboard/centers/{code}?dimension=respect&chart=p&interval=month"]
 
 
 @pytest.fixture

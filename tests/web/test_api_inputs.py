@@ -131,3 +131,45 @@ def test_fuzzed_invitations_are_never_a_500(client: FlaskClient, token: str, dat
                            data=json.dumps({**VALID_BODY, **body}),
                            content_type="application/json")
     assert response.status_code < 500, response.text
+
+
+SERIES_FIELDS = ["dimension", "measure", "interval", "from", "to"]
+
+
+@pytest.mark.parametrize("field", SERIES_FIELDS)
+@pytest.mark.parametrize("value", HOSTILE_TEXT, ids=repr)
+def test_hostile_series_queries(client: FlaskClient, token: str, data: None, field: str,
+                                value: str) -> None:
+    if not value.strip():
+        return  # a blank value means the default, as when it is left out
+    response = client.get(f"/api/v1/centers/CS01/series?{field}={quoted(value)}",
+                          headers=bearer(token))
+    assert_refused(response, field)
+
+
+@pytest.mark.parametrize("query, field", [
+    ("interval=month&from=2025-W01", "from"), ("interval=week&to=2025-03", "to"),
+    ("from=2025-W10&to=2025-W01", "from"), ("from=2001-W01&to=2025-W10", "from"),
+    ("dimension=overall&measure=median", "measure"), ("interval=day", "interval"),
+    ("dimension=nothing_scores_this", "dimension")])
+def test_series_values_that_cannot_go_together(client: FlaskClient, token: str, data: None,
+                                               query: str, field: str) -> None:
+    response = client.get(f"/api/v1/centers/CS01/series?{query}", headers=bearer(token))
+    assert response.status_code == 400
+    assert response.get_json()["error"].startswith(f"{field}:")
+
+
+def test_hostile_centre_code_for_the_series(client: FlaskClient, token: str,
+                                            data: None) -> None:
+    for value in HOSTILE_TEXT:
+        response = client.get(f"/api/v1/centers/{quoted(value)}/series", headers=bearer(token))
+        assert_refused(response, "code")
+
+
+@FUZZ
+@given(query=st.dictionaries(st.sampled_from(SERIES_FIELDS), st.text(max_size=12), max_size=5))
+def test_fuzzed_series_queries_are_never_a_500(client: FlaskClient, token: str, data: None,
+                                               query: dict) -> None:
+    encoded = urllib.parse.urlencode(query)
+    response = client.get(f"/api/v1/centers/CS01/series?{encoded}", headers=bearer(token))
+    assert response.status_code < 500, response.text

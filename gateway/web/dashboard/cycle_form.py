@@ -17,11 +17,8 @@ from gateway import pdsa
 from gateway.errors import ArgumentError
 from gateway.i18n import N_
 from gateway.statuses import PdsaBaseline, PdsaDecision, PdsaStatus
+from gateway.web.dashboard.labels import AREA_NAMES
 
-AREA_NAMES = {"clinical_quality": N_("Clinical quality"),
-              "patient_experience": N_("Patients' experience"),
-              "management_governance": N_("Management and governance"),
-              "revenue_cost_recovery": N_("Revenue and cost recovery")}
 STATUS_NAMES = {PdsaStatus.PLANNED: N_("Planned"), PdsaStatus.RUNNING: N_("Running"),
                 PdsaStatus.CLOSED: N_("Closed")}
 DECISION_NAMES = {PdsaDecision.ADOPT: N_("Adopt"), PdsaDecision.ADAPT: N_("Adapt"),
