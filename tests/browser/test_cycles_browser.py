@@ -75,6 +75,11 @@ def test_add_a_cycle_see_it_and_its_marker_then_close_it(page, site) -> None:
     assert (listed["title"], listed["baseline"], listed["started_on"]) == (
         "Une ASACO accueille les mères", "freeze", start)
 
+    # The cycle added through the form is marked on the centre's chart of its dimension.
+    page.goto(f"{base}/dashboard/centers/CS03?dimension=waiting")
+    chart_marker = page.locator("section.chart svg g.cycle title").first
+    assert chart_marker.text_content() == "Une ASACO accueille les mères"
+
     page.goto(f"{base}/dashboard/centers/CS03/pdsa")
     assert page.locator("ul.cycles li a").all_inner_texts() == ["Une ASACO accueille les mères"]
     screenshot(page, "cycles-list")
