@@ -54,6 +54,9 @@ class VoiceTurns:
 
     def handle(self, event: CallEvent) -> CallReply:
         """Answer one callback of a call with what she hears next."""
+        if not event.phone:  # caller ID withheld: refuse before answering (free), no call back
+            log.info("voice call=%s with no caller ID: rejected", event.call_id)
+            return CallReply((), None, None, reject=True) if event.active else HANGUP
         phone, phone_hash = self.runner.identify(event.phone)
         if not event.active:
             self._ended(event, phone_hash)

@@ -109,7 +109,7 @@ class CallEvent:
 
     provider: str
     call_id: str                 # the provider's call/session id
-    phone: str                   # the mother's number as the provider gave it
+    phone: str                   # the mother's number as the provider gave it; "": withheld
     direction: Literal["inbound", "outbound"]
     active: bool                 # False: the end-of-call notification
     keys: str | None             # what she pressed for the last prompt; None: the call has

@@ -101,8 +101,7 @@ def parse_call(form: Mapping[str, str]) -> CallEvent:
     # Her number is the caller on an inbound call and the called party on one Kuma placed.
     phone = text_field(form, "From" if direction == "inbound" else "To", max_length=MAX_PHONE)
     if phone.strip().lower() in WITHHELD:
-        raise ChannelRequestError(f"caller ID withheld ({phone.strip()!r}): "
-                                  "no number to call back")
+        phone = ""  # a legitimate call: rejected for free, but there is no one to call back
     outcome, active = _outcome(form, direction)
     turn = int_field(form, "turn")
     return CallEvent(

@@ -233,6 +233,16 @@ def test_a_mothers_call_is_rejected_unanswered_and_called_back(client, services,
     assert the_call(services).status == "ringing"
 
 
+def test_a_call_with_a_withheld_number_is_rejected_free_and_not_called_back(
+        client, services, drain, twilio_standin, twilio_worker):
+    inbound = TwilioCall(client, "CA" + "e" * 32, direction="inbound", phone="Anonymous")
+    heard = inbound.connect()
+    assert heard.status == 200 and heard.verbs == ["Reject"]  # not a 4xx she would pay for
+    assert inbound.ended("busy", seconds=0).status == 200
+    drain()
+    assert not [r for r in twilio_standin.requests if r.path.endswith("/Calls.json")]
+
+
 def test_a_dropped_call_resumes_at_the_same_question(client, services, drain, twilio_standin,
                                                      twilio_worker):
     first = TwilioCall(client, place_a_call(services, drain, twilio_standin))
