@@ -4,7 +4,7 @@
                          [--workers 2] [--worker-class sync|gthread --threads 4]
                          [--sqlite] [--no-worker] [--against DIR]
 
---against DIR adds a second Kuma, run from another checkout (`git worktree add DIR REV`),
+--against DIR adds another Kuma, run from another checkout (`git worktree add DIR REV`),
 to the same interleaved rounds: a change measured before and after in one run, against the
 same noise. Both use this checkout's virtualenv; each has its own database and Redis db.
 
@@ -45,6 +45,7 @@ import requests
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "bench-token"  # AT webhooks are refused without one, as in production
 INPUTS = ["1", "1", "2", "2", "1", "1", "1", "1", "1", "2", "1", "0"]  # a whole survey
 
 
@@ -131,7 +132,8 @@ async def post(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, url,
                form: str) -> tuple[int, str, bool]:
     """POST a form; return the status, the body and whether the connection stays open."""
     body = form.encode()
-    writer.write(f"POST {url.path} HTTP/1.1\r\nHost: {url.netloc}\r\n"
+    target = f"{url.path}?{url.query}" if url.query else url.path
+    writer.write(f"POST {target} HTTP/1.1\r\nHost: {url.netloc}\r\n"
                  "Content-Type: application/x-www-form-urlencoded\r\n"
                  f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
     status = int((await reader.readline()).split()[1])
@@ -148,6 +150,7 @@ def prepare_kuma(args, var: Path, root: Path = ROOT, number: int = 0) -> dict:
     var.mkdir(parents=True, exist_ok=True)
     redis_url = args.redis_url.rsplit("/", 1)[0] + f"/{number}"
     env = {**os.environ, "KUMA_VAR_DIR": str(var), "GATEWAY_SECRET_KEY": "bench-secret",
+           "AT_WEBHOOK_TOKEN": TOKEN,
            "REDIS_URL": redis_url, "LOG_LEVEL": "WARNING", "SMS_OUTBOX": "log"}
     if args.sqlite:
         env["DATABASE_URL"] = f"sqlite:///{var}/kuma.db"
@@ -239,12 +242,13 @@ def main() -> None:
                              "the server's limit; a mother takes several seconds)")
     parser.add_argument("--no-worker", dest="worker", action="store_false",
                         help="diagnosis: leave the answers in Redis, run no worker")
-    parser.add_argument("--against", type=Path, default=None, metavar="DIR",
+    parser.add_argument("--against", type=Path, action="append", default=[], metavar="DIR",
                         help="another checkout of Kuma (say, the commit before a change) "
-                             "to measure in the same interleaved rounds, as 'before'")
+                             "to measure in the same interleaved rounds, named by its "
+                             "folder; may be given more than once")
     args = parser.parse_args()
 
-    kumas = {"kuma": ROOT, **({"before": args.against.resolve()} if args.against else {})}
+    kumas = {"kuma": ROOT, **{folder.resolve().name: folder.resolve() for folder in args.against}}
     rounds: dict[str, list[dict]] = {name: [] for name in (*kumas, "baseline")}
     processes: list[subprocess.Popen] = []
     with tempfile.TemporaryDirectory() as folder, private_redis(args) as _:
@@ -260,7 +264,7 @@ def main() -> None:
                     else ["sleep", "3600"],
                     env=env, cwd=root, start_new_session=True, stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL))
-                urls[name] = f"http://127.0.0.1:{port}/webhooks/africastalking/ussd"
+                urls[name] = f"http://127.0.0.1:{port}/webhooks/africastalking/ussd?token={TOKEN}"
                 wait_up(f"http://127.0.0.1:{port}/healthz")
             base_port = free_port()
             processes.append(gunicorn(

@@ -28,6 +28,7 @@ _CRYPT_INFO = b"kuma phone encryption v1"
 _E164 = re.compile(r"\+[1-9]\d{5,14}")
 # Fallback for what the matcher leaves: 8+ digits, optionally grouped by one space, dot or
 # dash, optionally after + or 00. Shorter runs ("2500 FCFA", "1 500 000") are kept.
+_ANY_DIGIT = re.compile(r"\d")  # any script's digits, as PhoneNumberMatcher reads them
 _DIGIT_RUN = re.compile(r"\+?\d(?:[ .\-]?\d){7,}")
 
 
@@ -76,6 +77,8 @@ def mask(e164: str) -> str:
 
 def mask_numbers_in_text(text: str) -> str:
     """Return text with anything that looks like a phone number replaced by ********."""
+    if not _ANY_DIGIT.search(text):  # most answers: no number to find, and the matcher is slow
+        return text
     matcher = phonenumbers.PhoneNumberMatcher(
         text, DEFAULT_REGION, leniency=phonenumbers.Leniency.POSSIBLE)
     pieces, last = [], 0

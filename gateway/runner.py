@@ -24,6 +24,7 @@ from gateway.channels.base import (CallEvent, CallReply, InboundSms, OptOutNotic
 from gateway.engine import events as ev
 from gateway.engine import gsm, inputs
 from gateway.engine.definition import Flow
+from gateway.engine.step_types import TextStep
 from gateway.engine.session import (Environment, Trigger, Turn, end, opt_in, opt_out, resume,
                                     show, start)
 from gateway.errors import (ChannelRequestError, EngineUsageError, PhoneNumberError,
@@ -206,7 +207,8 @@ class Runner:
             records.append(self.record(state, turn.events))
         committed = self.turns.commit(UssdWrite(
             request.session_id, phone_hash, expected=snapshot.raw_state,
-            state=None if final else _dump(_private(state)), fingerprint=fingerprint,
+            state=None if final else _dump(_private(state, self.flow_of(state))),
+            fingerprint=fingerprint,
             reply=reply.body, answered=request.text, records=tuple(records),
             resumed_from=resumed_from,
             language=ev.first_value(turn.events, ev.LANGUAGE_CHOSEN, "language"),
@@ -327,7 +329,7 @@ class Runner:
                 if turn.reply.final:
                     self.store.delete("sms", phone_hash, pipe=pipe)
                 else:
-                    self.store.save("sms", phone_hash, _private(state), pipe=pipe,
+                    self.store.save("sms", phone_hash, _private(state, self.flow_of(state)), pipe=pipe,
                                     expire_at=self._sms_expiry(state))
                 if state.get("status") == "opted_out":
                     self.store.set_opted_out(phone_hash, True, pipe=pipe)
@@ -418,14 +420,16 @@ def _identify(vault: Any, raw_phone: str) -> tuple[str, str]:
     return phone, vault.hash(phone)
 
 
-def _private(state: dict[str, Any]) -> dict[str, Any]:
+def _private(state: dict[str, Any], flow: Flow) -> dict[str, Any]:
     """Return `state` with phone numbers masked in its free-text answers, for Redis."""
     answers = state.get("answers")
-    if not answers:
+    # Only text steps hold what she typed; options and numbers are the flow's own values.
+    free = [step for step in answers or () if isinstance(flow.steps.get(step), TextStep)]
+    if not free:
         return state
-    return {**state, "answers": {step: phones.mask_numbers_in_text(value)
-                                 if isinstance(value, str) else value
-                                 for step, value in answers.items()}}
+    return {**state, "answers": {**answers, **{
+        step: phones.mask_numbers_in_text(answers[step]) for step in free
+        if isinstance(answers[step], str)}}}
 
 
 def _dump(state: dict[str, Any]) -> str:

@@ -77,6 +77,8 @@ def test_mask(e164, masked):
     ("4 consultations, 2500 FCFA, payé 1 500 000 FCFA",
      "4 consultations, 2500 FCFA, payé 1 500 000 FCFA"),
     ("La sage-femme était gentille.", "La sage-femme était gentille."),
+    ("appel ７６ １２ ３４ ５６ svp", "appel ******** svp"),  # full-width digits are digits too
+    ("٧٦١٢٣٤٥٦", "********"),                              # and Arabic-Indic ones
     ("", ""),
 ])
 def test_mask_numbers_in_text(text, masked):
