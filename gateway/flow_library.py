@@ -13,6 +13,7 @@ from typing import Mapping, Protocol
 
 from gateway.engine.checks import check_fit
 from gateway.engine.definition import Flow, load_flow, parse_flow
+from gateway import recordings
 from gateway.errors import FlowError, FlowLoadError
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ class FlowLibrary:
         self.archive = archive
         self._live: dict[str, Flow] = {}
         self._versions: dict[str, Flow] = {}
+        self._not_callable: dict[str, list[FlowError]] = {}
 
     def load(self) -> list[Flow]:
         """(Re)load the folder; raise FlowLoadError, keeping the previous flows, if any is broken."""
@@ -78,6 +80,13 @@ class FlowLibrary:
             raise FlowLoadError([FlowError("no flow files (*.yaml) in this folder",
                                            path=str(self.flows_dir))])
         self._live = {flow.id: flow for flow in flows}
+        # A recording missing or unplayable keeps the flow live on USSD and SMS, but no
+        # mother is called with a silent question: calls wait for `gateway flows validate`.
+        self._not_callable = {flow.id: found for flow in flows
+                              if (found := recordings.check(flow, self.messages).errors)}
+        for flow_id, found in self._not_callable.items():
+            log.error("flow %s is not offered on calls until its recordings play: %d "
+                      "problem(s), the first: %s", flow_id, len(found), found[0])
         for flow in flows:
             self._versions[flow.version] = flow
             if self.archive is not None:
@@ -90,6 +99,10 @@ class FlowLibrary:
     def flows(self) -> Mapping[str, Flow]:
         """Return the live flows by id."""
         return self._live
+
+    def call_problems(self, flow_id: str) -> list[FlowError]:
+        """Return why a live voice flow cannot be played on a call yet (empty: it can)."""
+        return self._not_callable.get(flow_id, [])
 
     def live(self, flow_id: str) -> Flow | None:
         """Return the current version of a flow, or None."""

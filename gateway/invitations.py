@@ -203,6 +203,8 @@ def _flow_id(services: Services, flow_id: str | None, channel: str = "sms") -> s
         if channel == "voice" and "voice" not in flow.channels:
             raise ArgumentError(f"the default flow {flow.id!r} is not offered on voice: add "
                                 "voice to its 'channels', or name a flow with --flow")
+        if channel == "voice":
+            _check_callable(services, flow.id)
         return flow.id
     flow = services.flows.live(flow_id)
     if flow is None:
@@ -212,6 +214,7 @@ def _flow_id(services: Services, flow_id: str | None, channel: str = "sms") -> s
         if "voice" not in flow.channels:
             raise ArgumentError(f"flow {flow_id!r} is not offered on voice (channels: "
                                 f"{', '.join(flow.channels)}); add voice to its 'channels'")
+        _check_callable(services, flow_id)
         return flow_id
     if "sms" not in flow.channels:
         raise ArgumentError(f"flow {flow_id!r} does not run on SMS (channels: "
@@ -351,3 +354,12 @@ def handle_staff_message(services: Services, provider: str, message_id: str, pho
         if new:
             outbox.dispatch_after_commit(db, services.queue, [message])
     return reply
+
+
+def _check_callable(services: Services, flow_id: str) -> None:
+    """Refuse a call whose flow would play a missing or unplayable recording."""
+    problems = services.flows.call_problems(flow_id)
+    if problems:
+        raise ArgumentError(f"flow {flow_id!r} cannot be played on a call yet: "
+                            f"{len(problems)} recording problem(s), the first: {problems[0]}; "
+                            "`gateway flows validate` lists them all")

@@ -70,6 +70,20 @@ def test_a_flow_not_offered_on_voice_cannot_be_an_invitation_by_call(services, s
         fresh.close()
 
 
+def test_a_voice_flow_with_a_recording_missing_is_not_called_but_still_answered_on_ussd(
+        services, settings):
+    missing = settings.flows_dir / "recordings" / "maternal_care" / "bm" / "respect.wav"
+    missing.unlink()  # Bambara is never read aloud: that question would be silent
+    fresh = Services.build(settings)
+    try:
+        assert "maternal_care" in fresh.flows.flows  # still live on USSD and SMS
+        with pytest.raises(ArgumentError, match="cannot be played on a call yet: 1 recording "
+                                                r"problem\(s\), the first: .*respect"):
+            invite(fresh)
+    finally:
+        fresh.close()
+
+
 def test_the_call_is_placed_through_the_sdk_and_her_answering_starts_the_survey(
         client, services, at_standin):
     done = invite(services)
