@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+_AFTER_COMMIT = "kuma_after_commit"
 
 
 def normalize_url(database_url: str) -> sa.URL:
@@ -64,6 +65,26 @@ def _begin_sqlite(connection: sa.Connection) -> None:
 def make_sessionmaker(engine: sa.Engine) -> so.sessionmaker[so.Session]:
     """Return a session factory whose objects stay readable after commit."""
     return so.sessionmaker(engine, expire_on_commit=False)
+
+
+def after_commit(session: so.Session, action: Callable[[], None]) -> None:
+    """Run `action` once `session` commits; forget it if `session` rolls back."""
+    pending = session.info.get(_AFTER_COMMIT)
+    if pending is None:
+        pending = session.info[_AFTER_COMMIT] = []
+        sa.event.listen(session, "after_commit", _run_after_commit)
+        sa.event.listen(session, "after_rollback", _drop_after_commit)
+    pending.append(action)
+
+
+def _run_after_commit(session: so.Session) -> None:
+    pending, session.info[_AFTER_COMMIT] = session.info.get(_AFTER_COMMIT) or [], []
+    for action in pending:
+        action()
+
+
+def _drop_after_commit(session: so.Session) -> None:
+    session.info[_AFTER_COMMIT] = []
 
 
 @contextlib.contextmanager

@@ -23,6 +23,7 @@ import sqlalchemy.orm as so
 
 from gateway import db
 from gateway.models import Base
+from gateway.services import Services
 from gateway.settings import Settings, describe
 from tests.channels.standins import AfricasTalkingStandIn, TwilioStandIn
 
@@ -207,6 +208,14 @@ def settings(tmp_path: Path, database_url: str, redis_url: str,
     return Settings(var_dir=tmp_path, database_url=database_url, redis_url=redis_url,
                     secret_key="test-secret", sms_outbox="log",
                     at_webhook_open_on_loopback=True)
+
+
+@pytest.fixture
+def services(settings: Settings) -> Iterator[Services]:
+    """Yield services on the test's Redis and database."""
+    built = Services.build(settings)
+    yield built
+    built.close()
 
 
 # ---------------------------------------------------------------- provider stand-ins

@@ -9,13 +9,13 @@ import rq
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from gateway.db import after_commit
 from gateway.models import Call, CallStatus
 from gateway.sql import insert_ignore
 
 log = logging.getLogger(__name__)
 
 PLACE_JOB = "gateway.jobs.place_call"
-_PENDING = "kuma_calls_after_commit"
 
 
 def queue_call(db: so.Session, *, contact_id: int, center_id: int | None, flow_id: str | None,
@@ -37,22 +37,8 @@ def queue_call(db: so.Session, *, contact_id: int, center_id: int | None, flow_i
 def dispatch_after_commit(db: so.Session, queue: rq.Queue, call_ids: list[int], *,
                           at: dt.datetime | None = None) -> None:
     """Enqueue the calls' jobs once `db` commits; forget them if it rolls back."""
-    pending = db.info.get(_PENDING)
-    if pending is None:
-        pending = db.info[_PENDING] = []
-        sa.event.listen(db, "after_commit", _dispatch_pending)
-        sa.event.listen(db, "after_rollback", _drop_pending)
-    pending.append((queue, list(call_ids), at))
-
-
-def _dispatch_pending(db: so.Session) -> None:
-    pending, db.info[_PENDING] = db.info.get(_PENDING) or [], []
-    for queue, call_ids, at in pending:
-        dispatch(queue, call_ids, at=at)
-
-
-def _drop_pending(db: so.Session) -> None:
-    db.info[_PENDING] = []
+    call_ids = list(call_ids)
+    after_commit(db, lambda: dispatch(queue, call_ids, at=at))
 
 
 def dispatch(queue: rq.Queue, call_ids: list[int], *, at: dt.datetime | None = None) -> None:

@@ -276,21 +276,23 @@ class _HttpError(Exception):
         super().__init__(f"HTTP {status}: {text[:200]}")
 
 
-class _SMSService(SMSService):
-    """The SDK's SMS service, its HTTP call made through our session with our timeout.
+class SdkSession:
+    """An SDK service whose one HTTP seam, `_make_request`, goes through our session.
 
     The SDK builds the URL, headers and form; `_make_request` is its one HTTP seam. Ours
     keeps the status code of a failure (the SDK's exception has only the body) and pools
     connections, and its (connect, read) timeout means a provider that stops answering
     cannot hold a worker: each wait on the socket ends after `timeout` seconds. RQ's job
-    timeout bounds the whole job.
+    timeout bounds the whole job. A subclass names the service's path under `api_base`.
     """
+
+    api_path: str
 
     def __init__(self, username: str, api_key: str, *, api_base: str | None,
                  timeout: float) -> None:
         super().__init__(username, api_key)
         if api_base:
-            self._baseUrl = api_base.rstrip("/") + "/version1"
+            self._baseUrl = api_base.rstrip("/") + self.api_path
         self._timeout = (min(3.05, timeout), timeout)
         self._session = requests.Session()
 
@@ -304,6 +306,12 @@ class _SMSService(SMSService):
             return response.json()
         except ValueError:
             return response.text
+
+
+class _SMSService(SdkSession, SMSService):
+    """The SDK's SMS service, its HTTP call made through our session with our timeout."""
+
+    api_path = "/version1"
 
     def close(self) -> None:
         self._session.close()

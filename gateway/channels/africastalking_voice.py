@@ -191,27 +191,10 @@ def _with_token(url: str, token: str | None) -> str:
 
 # --- placing calls ------------------------------------------------------------------------
 
-class _VoiceService(VoiceService):
+class _VoiceService(africastalking.SdkSession, VoiceService):
     """The SDK's voice service, its HTTP call made through our session with our timeout."""
 
-    def __init__(self, username: str, api_key: str, *, api_base: str | None,
-                 timeout: float) -> None:
-        super().__init__(username, api_key)
-        if api_base:
-            self._baseUrl = api_base.rstrip("/") + "/voice"
-        self._timeout = (min(3.05, timeout), timeout)
-        self._session = requests.Session()
-
-    def _make_request(self, url, method, headers, data, params, callback=None,
-                      timeout=None):
-        response = self._session.request(method, url, headers=headers, data=data,
-                                         params=params, timeout=self._timeout)
-        if not 200 <= response.status_code < 300:
-            raise africastalking._HttpError(response.status_code, response.text)
-        try:
-            return response.json()
-        except ValueError:
-            return response.text
+    api_path = "/voice"
 
 
 def place_call(service: VoiceService, caller_id: str, to_e164: str) -> str:

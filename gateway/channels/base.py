@@ -235,13 +235,12 @@ class Webhook:
     answer: Acknowledgement = OK
 
 
-class Provider(Protocol):
-    """One provider, configured from Settings: its webhooks, authentication and sending."""
+class WebhookProvider(Protocol):
+    """What every provider has, SMS or voice: its name, routes, callbacks and authentication."""
 
     name: str
     title: str  # for people: "Africa's Talking"
     webhooks: tuple[Webhook, ...]
-    cost_per_segment: tuple[str, Decimal] | None  # an estimate when its answer has none
 
     def callbacks(self, base: str, *, masked: bool = True) -> list[tuple[str, str]]:
         """Return (label, URL) of every callback to configure, secrets masked unless not."""
@@ -254,6 +253,12 @@ class Provider(Protocol):
     def authenticate(self, request: WebhookRequest) -> None:
         """Raise AuthenticationError unless the request is the provider's."""
         ...  # pragma: no cover
+
+
+class Provider(WebhookProvider, Protocol):
+    """One provider, configured from Settings: its webhooks, authentication and sending."""
+
+    cost_per_segment: tuple[str, Decimal] | None  # an estimate when its answer has none
 
     def sender(self, timeout: float) -> SmsSender:
         """Return a sender through this provider's API."""
@@ -287,28 +292,12 @@ class UssdProvider(Provider, Protocol):
         ...  # pragma: no cover
 
 
-class VoiceProvider(Protocol):
+class VoiceProvider(WebhookProvider, Protocol):
     """Calls through one provider: its routes (kinds "voice", "call_status"), XML, placing calls.
 
     Listed in `registry.VOICE_PROVIDERS`, apart from the SMS providers: a voice provider
     sends no SMS. Its routes are POST /webhooks/<name>/<path> like the others'.
     """
-
-    name: str
-    title: str
-    webhooks: tuple[Webhook, ...]
-
-    def callbacks(self, base: str, *, masked: bool = True) -> list[tuple[str, str]]:
-        """Return (label, URL) of every callback to configure, secrets masked unless not."""
-        ...  # pragma: no cover
-
-    def warning(self) -> str | None:
-        """Return what is unsafe in this configuration, for `gateway serve` to say."""
-        ...  # pragma: no cover
-
-    def authenticate(self, request: WebhookRequest) -> None:
-        """Raise AuthenticationError unless the request is the provider's."""
-        ...  # pragma: no cover
 
     def parse_call(self, form: Mapping[str, str]) -> CallEvent:
         """Parse one call callback, or raise ChannelRequestError naming the field."""

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 from pathlib import Path
 
 import click
 
 from gateway.center_import import import_file, list_centers
-from gateway.cli.common import echo_table, open_services
+from gateway.cli.common import echo_table, open_services, refuse_file
 from gateway.db import session_scope
 from gateway.errors import CenterImportError
 
@@ -30,11 +29,7 @@ def import_(path: Path) -> None:
         try:
             result = import_file(services, path)
         except CenterImportError as error:
-            for line in error.errors:
-                click.echo(line, err=True)
-            click.echo(f"{len(error.errors)} problem(s) found; nothing was imported.",
-                       err=True)
-            sys.exit(1)
+            refuse_file(error.errors)
     click.echo(f"{path}: {result.created} new, {result.updated} updated, "
                f"{result.unchanged} unchanged centre(s).")
 

@@ -1,11 +1,13 @@
 """What the commands share: services or a database session, with errors as one clean line,
-and tables printed in aligned columns."""
+a file's problems listed when it was refused, and tables printed in aligned columns."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 from collections.abc import Iterable, Iterator, Sequence
+from typing import NoReturn
 
 import click
 import sqlalchemy as sa
@@ -70,6 +72,14 @@ def database_problem(error: sa.exc.SQLAlchemyError) -> str:
     """Say in one line what went wrong with the database, and the usual cure."""
     first = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
     return f"database error: {first} (has `gateway db upgrade` been run?)"
+
+
+def refuse_file(problems: Sequence[str]) -> NoReturn:
+    """Print each problem of a refused file, then exit 1: nothing was imported."""
+    for line in problems:
+        click.echo(line, err=True)
+    click.echo(f"{len(problems)} problem(s) found; nothing was imported.", err=True)
+    sys.exit(1)
 
 
 def echo_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:

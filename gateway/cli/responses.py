@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from gateway.baseline import ImportSummary, import_file
-from gateway.cli.common import echo_table, open_services
+from gateway.cli.common import echo_table, open_services, refuse_file
 from gateway.errors import ResponseImportError
 
 
@@ -43,11 +42,7 @@ def import_(path: Path, flow_id: str) -> None:
         try:
             summary = import_file(services, path, flow)
         except ResponseImportError as error:
-            for line in error.errors:
-                click.echo(line, err=True)
-            click.echo(f"{len(error.errors)} problem(s) found; nothing was imported.",
-                       err=True)
-            sys.exit(1)
+            refuse_file(error.errors)
     _echo_summary(path, summary)
 
 

@@ -19,6 +19,7 @@ import rq
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from gateway.db import after_commit
 from gateway.engine import gsm
 from gateway.models import MessagePurpose, MessageStatus, OutboundMessage
 from gateway.sql import insert_ignore
@@ -86,28 +87,11 @@ def queue_message(db: so.Session, *, contact_id: int, body: str, purpose: Messag
     return found, inserted
 
 
-_PENDING = "kuma_dispatch_after_commit"
-
-
 def dispatch_after_commit(db: so.Session, queue: rq.Queue, message_ids: list[int], *,
                           at: dt.datetime | None = None) -> None:
     """Enqueue the messages' send jobs once `db` commits; forget them if it rolls back."""
-    pending = db.info.get(_PENDING)
-    if pending is None:
-        pending = db.info[_PENDING] = []
-        sa.event.listen(db, "after_commit", _dispatch_pending)
-        sa.event.listen(db, "after_rollback", _drop_pending)
-    pending.append((queue, list(message_ids), at))
-
-
-def _dispatch_pending(db: so.Session) -> None:
-    pending, db.info[_PENDING] = db.info.get(_PENDING) or [], []
-    for queue, message_ids, at in pending:
-        dispatch(queue, message_ids, at=at)
-
-
-def _drop_pending(db: so.Session) -> None:
-    db.info[_PENDING] = []
+    message_ids = list(message_ids)
+    after_commit(db, lambda: dispatch(queue, message_ids, at=at))
 
 
 def dispatch(queue: rq.Queue, message_ids: list[int], *, at: dt.datetime | None = None) -> None:

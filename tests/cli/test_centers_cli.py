@@ -3,32 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
 from gateway.cli import main
 from gateway.center_directory import CenterDirectory
 from gateway.models import Center
-from gateway.settings import Settings
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "centers.example.csv"
 HEADER = "code,name,district,ussd_extension,sms_keyword\n"
-
-
-@pytest.fixture
-def gateway(settings: Settings) -> Iterator:
-    """Yield a function running `gateway ARGS…` against the test's database and Redis."""
-    env = {"DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
-           "GATEWAY_SECRET_KEY": "test-secret", "KUMA_VAR_DIR": str(settings.var_dir)}
-
-    def run(*args: str) -> Result:
-        return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
-
-    yield run
 
 
 def write(tmp_path: Path, text: str, name: str = "centres.csv", encoding: str = "utf-8") -> Path:

@@ -4,35 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from click.testing import CliRunner, Result
 
-from gateway.cli import main
 from gateway.engine.definition import load_flow
 from gateway.models import Answer, Center, Contact, SurveySession
-from gateway.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "responses.example.csv"
 HEADER = "center,date,respondent,step,value\n"
 WEEK = "2026-W10"  # Monday 2026-03-02
-
-
-@pytest.fixture
-def gateway(settings: Settings) -> Iterator:
-    """Yield a function running `gateway ARGS…` against the test's database and Redis."""
-    env = {"DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
-           "GATEWAY_SECRET_KEY": "test-secret", "KUMA_VAR_DIR": str(settings.var_dir)}
-
-    def run(*args: str) -> Result:
-        return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
-
-    yield run
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from flask import Flask
@@ -13,19 +12,10 @@ from gateway.accounts import add_user
 from gateway.app import create_app
 from gateway.db import session_scope
 from gateway.services import Services
-from gateway.settings import Settings
 from tests.reports.dataset import Dataset
 
 PASSWORD = "correct horse battery"
 _TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
-
-
-@pytest.fixture
-def services(settings: Settings) -> Iterator[Services]:
-    """Yield services on the test's Redis and database."""
-    built = Services.build(settings)
-    yield built
-    built.close()
 
 
 @pytest.fixture

@@ -4,24 +4,16 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
 
+from tests.voice.answers import CallDriver, XmlAnswer
 from tests.voice.conftest import TOKEN, VOICE_NUMBER
 
 PATH = "/webhooks/africastalking/voice"
 PHONE = "+22376123456"
 
 
-@dataclass
-class Heard:
+class Heard(XmlAnswer):
     """One answer of Kuma to a callback, read from its AT voice XML."""
-
-    status: int
-    xml: str
-
-    @property
-    def root(self) -> ET.Element:
-        return ET.fromstring(self.xml)
 
     @property
     def plays(self) -> list[str]:
@@ -47,7 +39,7 @@ class Heard:
         return self.digits is None
 
 
-class Call:
+class Call(CallDriver):
     """One call of AT's: its session id, her number, the direction; posts its callbacks."""
 
     def __init__(self, client, session_id: str, *, phone: str = PHONE,
@@ -83,9 +75,3 @@ class Call:
         return self.post(self.form(isActive="0", durationInSeconds=str(seconds),
                                    amount="45.0", currencyCode="XOF", hangupCause=cause,
                                    status="Success"))
-
-    def answer(self, keys: list[str]) -> list[Heard]:
-        heard = [self.connect()]
-        for key in keys:
-            heard.append(self.press(key))
-        return heard

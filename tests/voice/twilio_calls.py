@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from twilio.request_validator import RequestValidator
+
+from tests.voice.answers import CallDriver, XmlAnswer
 
 ACCOUNT = "AC" + "0123456789abcdef" * 2   # the stand-in's
 TOKEN = "twilio-test-token"
@@ -24,16 +25,8 @@ VOICE = f"{PUBLIC_URL}/webhooks/twilio/voice"
 STATUS = f"{PUBLIC_URL}/webhooks/twilio/voice/status"
 
 
-@dataclass
-class Heard:
+class Heard(XmlAnswer):
     """One answer of Kuma to a callback, read from its TwiML."""
-
-    status: int
-    xml: str
-
-    @property
-    def root(self) -> ET.Element:
-        return ET.fromstring(self.xml)
 
     @property
     def plays(self) -> list[str]:
@@ -78,7 +71,7 @@ def post_signed(client, url: str, form: dict[str, str], *, token: str = TOKEN):
     return client.post(path, data=form, headers={"X-Twilio-Signature": signature})
 
 
-class TwilioCall:
+class TwilioCall(CallDriver):
     """One call as Twilio makes it: its CallSid, her number, the direction."""
 
     def __init__(self, client, call_sid: str, *, phone: str = PHONE,
@@ -117,12 +110,6 @@ class TwilioCall:
         """No key within the timeout: Twilio follows the Redirect, without Digits."""
         assert self.last is not None and self.last.redirect, self.last
         return self.post(self.last.redirect, self.form())
-
-    def answer(self, keys: list[str]) -> list[Heard]:
-        heard = [self.connect()]
-        for key in keys:
-            heard.append(self.press(key))
-        return heard
 
     def ended(self, status: str = "completed", seconds: int = 95, url: str = STATUS) -> Heard:
         """The status callback of the call's end."""

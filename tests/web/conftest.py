@@ -14,14 +14,6 @@ from gateway.settings import Settings
 
 
 @pytest.fixture
-def services(settings: Settings) -> Iterator[Services]:
-    """Yield services on the test's Redis and database."""
-    built = Services.build(settings)
-    yield built
-    built.close()
-
-
-@pytest.fixture
 def closed_port() -> int:
     """Return a loopback port nothing listens on."""
     with socket.socket() as sock:
