@@ -71,16 +71,21 @@ def language(lang: str) -> str:
     return code
 
 
-@functools.cache
-def _load(lang: str) -> Translations:
-    """Read one language's .po file and compile it in memory."""
-    path = LOCALES_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+def _compiled(lang: str, domain: str) -> Translations:
+    """Read one language's .po file of `domain` and compile it in memory (no .mo shipped)."""
+    path = LOCALES_DIR / lang / "LC_MESSAGES" / f"{domain}.po"
     with path.open("rb") as fp:
-        catalog = read_po(fp, locale=lang, domain=DOMAIN)
+        catalog = read_po(fp, locale=lang, domain=domain)
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)
-    translations = Translations(fp=buffer, domain=DOMAIN)
+    return Translations(fp=buffer, domain=domain)
+
+
+@functools.cache
+def _load(lang: str) -> Translations:
+    """Read one language's .po file and compile it in memory."""
+    translations = _compiled(lang, DOMAIN)
     if lang != DEFAULT_LANGUAGE:
         translations.add_fallback(_load(DEFAULT_LANGUAGE))
     return translations
@@ -200,12 +205,7 @@ def dashboard_translations(lang: str) -> Translations:
         return Translations(domain=DASHBOARD_DOMAIN)
     if not path.exists():  # no Bambara catalog yet: French
         return dashboard_translations(DEFAULT_LANGUAGE)
-    with path.open("rb") as fp:
-        catalog = read_po(fp, locale=lang, domain=DASHBOARD_DOMAIN)
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog)
-    buffer.seek(0)
-    translations = Translations(fp=buffer, domain=DASHBOARD_DOMAIN)
+    translations = _compiled(lang, DASHBOARD_DOMAIN)
     if lang != DEFAULT_LANGUAGE:
         translations.add_fallback(dashboard_translations(DEFAULT_LANGUAGE))
     return translations
